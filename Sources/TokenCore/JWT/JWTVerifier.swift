@@ -1,0 +1,55 @@
+/// Verifies tokens signed by the keys of a secrets file: HS256 only, a known key, a matching
+/// signature (constant-time), and `exp`/`nbf` within a small leeway for clock drift.
+public struct JWTVerifier: Sendable {
+    public let keys: [SigningKey]
+    public let leeway: Int
+
+    public static let defaultLeeway = 30
+
+    public init(keys: [SigningKey], leeway: Int = defaultLeeway) {
+        self.keys = keys
+        self.leeway = leeway
+    }
+
+    public func verify(_ token: String, now: Int) throws(JWTError) -> DecodedJWT {
+        let decoded = try DecodedJWT(token)
+        // The algorithm is fixed by the key, never chosen by the token: `none`, RS256 (with the
+        // secret misread as a public key) and friends are refused before anything else.
+        guard let alg = decoded.header["alg"]?.stringValue else { throw .malformed("the header has no alg") }
+        guard alg == "HS256" else { throw .unsupportedAlgorithm(alg) }
+        let key = try selectKey(decoded)
+        guard key.hmacKey.isValidAuthenticationCode(decoded.signature, for: decoded.signingInput) else {
+            throw .badSignature
+        }
+        guard let exp = try integerClaim(decoded, "exp") else { throw .invalidClaim("exp is required") }
+        if now > exp + leeway { throw .expired(exp: exp, now: now) }
+        if let nbf = try integerClaim(decoded, "nbf"), now + leeway < nbf {
+            throw .notYetValid(nbf: nbf, now: now)
+        }
+        return decoded
+    }
+
+    /// The key is named by `kid` (generic profile) or, for a Twilio token, which has no `kid`, by
+    /// its `iss` (the API key SID). Either way the signature check that follows decides.
+    private func selectKey(_ decoded: DecodedJWT) throws(JWTError) -> SigningKey {
+        if let kidValue = decoded.header["kid"] {
+            guard let kid = kidValue.stringValue else { throw .malformed("kid is not a string") }
+            guard let key = keys.first(where: { $0.kid == kid }) else { throw .unknownKey("no key with kid \"\(kid)\"") }
+            return key
+        }
+        if decoded.header["cty"]?.stringValue == "twilio-fpa;v=1", let issuer = decoded.payload["iss"]?.stringValue {
+            let twilioKeys = keys.filter { if case .twilio = $0.profile { true } else { false } }
+            guard let key = twilioKeys.first(where: { $0.kid == issuer }) else {
+                throw .unknownKey("no Twilio key with SID \"\(issuer)\"")
+            }
+            return key
+        }
+        throw .unknownKey("the header has no kid")
+    }
+
+    private func integerClaim(_ decoded: DecodedJWT, _ name: String) throws(JWTError) -> Int? {
+        guard let value = decoded.payload[name] else { return nil }
+        guard let integer = value.integerValue else { throw .invalidClaim("\(name) is not an integer") }
+        return integer
+    }
+}

@@ -1,0 +1,46 @@
+/// Grants are an object of objects: `{"data_sync": {"service_sid": "IS…"}}`. Each grant name must
+/// be one the caller may issue, and `identity` is reserved because the token writes the identity
+/// into the same object.
+public enum GrantRules {
+    /// Field names of the grants Twilio's SDKs read, as Twilio's server libraries write them.
+    /// A Twilio-profile token refuses other fields in these grants: a misspelt `service_sid`
+    /// would otherwise give a token the SDK silently ignores.
+    public static let twilioFields: [String: [String]] = [
+        "data_sync": ["service_sid", "endpoint_id"],
+        "chat": ["service_sid", "endpoint_id", "deployment_role_sid", "push_credential_sid"],
+        "video": ["room"],
+        "voice": ["incoming", "outgoing", "push_credential_sid", "endpoint_id"],
+    ]
+
+    /// Checks `grants` and returns them in request order.
+    /// - Parameters:
+    ///   - allowed: the caller's grant list; nil means any (the operator's offline `mint`).
+    ///   - twilioProfile: whether the token will be in Twilio's layout.
+    public static func validate(_ grants: JSONValue?, allowed: Set<String>?, twilioProfile: Bool) throws(TokenRequestError) -> JSONObject {
+        guard let grants, grants != .null else { return JSONObject() }
+        guard case .object(let object) = grants else {
+            throw TokenRequestError(.invalidRequest, "grants must be an object, not \(grants.kindName)")
+        }
+        for member in object {
+            let name = member.key
+            if name == "identity" {
+                throw TokenRequestError(.invalidRequest, "grant name 'identity' is reserved")
+            }
+            if name.isEmpty || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                throw TokenRequestError(.invalidRequest, "grant names must be non-empty and without control characters")
+            }
+            guard case .object(let fields) = member.value else {
+                throw TokenRequestError(.invalidRequest, "grant '\(name)' must be an object, not \(member.value.kindName)")
+            }
+            if let allowed, !allowed.contains(name) {
+                throw TokenRequestError(.grantNotAllowed, "this caller may not issue the '\(name)' grant")
+            }
+            if twilioProfile, let known = twilioFields[name],
+               let unknown = fields.keys.first(where: { !known.contains($0) }) {
+                throw TokenRequestError(.invalidRequest,
+                    "grant '\(name)' has no field '\(unknown)' (Twilio's fields: \(known.joined(separator: ", ")))")
+            }
+        }
+        return object
+    }
+}

@@ -1,0 +1,252 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TOMLKit
+
+/// Reads and validates the secrets file (DESIGN §1). Every problem is reported with the entry and
+/// the field, and nothing half-valid is returned: a file either loads whole or not at all.
+public enum SecretsLoader {
+    /// Secrets copied from `secrets.example` start with this; they are refused so that an
+    /// example file can never go to production by accident.
+    public static let placeholderMarker = "REPLACE-ME"
+
+    public static func load(path: String) throws(SecretsError) -> Secrets {
+        try checkPermissions(path: path)
+        let text = try readFile(path: path)
+        do {
+            return try parse(toml: text)
+        } catch {
+            throw SecretsError("\(path): \(error.message)")
+        }
+    }
+
+    /// Refuses a file that other users may read: it holds every key tokend has.
+    static func checkPermissions(path: String) throws(SecretsError) {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw SecretsError("cannot read secrets file \(path): \(String(cString: strerror(errno)))")
+        }
+        let mode = info.st_mode & 0o777
+        if mode & UInt32(S_IROTH) != 0 {
+            throw SecretsError("secrets file \(path) is readable by other users (mode \(String(mode, radix: 8))); run: chmod 600 \(path)")
+        }
+    }
+
+    private static func readFile(path: String) throws(SecretsError) -> String {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw SecretsError("cannot read secrets file \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw SecretsError("cannot read secrets file \(path): \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+            if bytes.count > 1 << 20 { throw SecretsError("secrets file \(path) is larger than 1 MiB") }
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw SecretsError("secrets file \(path) is not UTF-8 text")
+        }
+        return text
+    }
+
+    public static func parse(toml text: String) throws(SecretsError) -> Secrets {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw SecretsError("not valid TOML: \(error.description) (line \(error.source.begin.line), column \(error.source.begin.column))")
+        } catch {
+            throw SecretsError("not valid TOML")
+        }
+        var root = TOMLEntry(table: table, name: "top level")
+        let issuer = try root.string("issuer", required: false) ?? Secrets.defaultIssuer
+        let auditKey = try root.secret("audit_key", required: false).map { HMACKey(utf8: $0) }
+        let keyTables = try root.tables("signing_keys")
+        let callerTables = try root.tables("callers")
+        try root.rejectUnknownKeys()
+        guard !keyTables.isEmpty else {
+            throw SecretsError("no [[signing_keys]] entry: add one (tokend keygen signing-key prints it)")
+        }
+        var keys: [SigningKey] = []
+        for (index, keyTable) in keyTables.enumerated() {
+            keys.append(try signingKey(keyTable, index: index))
+        }
+        var callers: [Caller] = []
+        for (index, callerTable) in callerTables.enumerated() {
+            callers.append(try caller(callerTable, index: index))
+        }
+        return try Secrets(issuer: issuer, auditKey: auditKey, signingKeys: keys, callers: callers)
+    }
+
+    private static func signingKey(_ table: TOMLTable, index: Int) throws(SecretsError) -> SigningKey {
+        var entry = TOMLEntry(table: table, name: "signing_keys[\(index)]")
+        let kid = try entry.string("kid")!
+        entry.name = "signing_keys[\(index)] (kid \"\(kid)\")"
+        guard !kid.isEmpty, kid.unicodeScalars.allSatisfy({ $0.isASCII && $0.properties.generalCategory != .control }) else {
+            throw entry.error("kid", "must be non-empty printable ASCII")
+        }
+        let secret = try entry.secret("secret")!
+        let active = try entry.bool("active") ?? false
+        let profileName = try entry.string("profile", required: false) ?? "generic"
+        let accountSID = try entry.string("account_sid", required: false)
+        try entry.rejectUnknownKeys()
+        let profile: TokenProfile
+        switch profileName {
+        case "generic":
+            if accountSID != nil { throw entry.error("account_sid", "is only for profile = \"twilio\"") }
+            profile = .generic
+        case "twilio":
+            guard isTwilioSID(kid, prefix: "SK") else {
+                throw entry.error("kid", "must be a Twilio API key SID (SK followed by 32 hex digits) for profile = \"twilio\"")
+            }
+            guard let accountSID else { throw entry.error("account_sid", "is required for profile = \"twilio\"") }
+            guard isTwilioSID(accountSID, prefix: "AC") else {
+                throw entry.error("account_sid", "must be a Twilio account SID (AC followed by 32 hex digits)")
+            }
+            profile = .twilio(accountSID: accountSID)
+        default:
+            throw entry.error("profile", "must be \"generic\" or \"twilio\"")
+        }
+        return SigningKey(kid: kid, secret: secret, profile: profile, isActive: active)
+    }
+
+    private static func caller(_ table: TOMLTable, index: Int) throws(SecretsError) -> Caller {
+        var entry = TOMLEntry(table: table, name: "callers[\(index)]")
+        let id = try entry.string("id")!
+        entry.name = "callers[\(index)] (id \"\(id)\")"
+        guard !id.isEmpty, id.utf8.count <= 128,
+              id.unicodeScalars.allSatisfy({ $0.isASCII && $0 != "\"" && $0 != "\\" && $0.properties.generalCategory != .control }) else {
+            throw entry.error("id", "must be 1…128 printable ASCII characters, without quotes or backslashes (it is an RFC 9421 keyid)")
+        }
+        let apiKeyHash = try entry.string("api_key_sha256", required: false)
+        let hmacSecret = try entry.secret("hmac_secret", required: false)
+        let grants = try entry.stringArray("grants") ?? []
+        let maxTTL = try entry.integer("max_ttl")
+        let signingKeyID = try entry.string("signing_key", required: false)
+        let rateLimit = try entry.number("rate_limit")
+        try entry.rejectUnknownKeys()
+        var digest: Digest?
+        if let apiKeyHash {
+            guard apiKeyHash.utf8.count == 64, let bytes = Hex.decode(apiKeyHash) else {
+                throw entry.error("api_key_sha256", "must be 64 hex digits (tokend keygen api-key prints it)")
+            }
+            digest = Digest(bytes: bytes)
+        }
+        if digest == nil && hmacSecret == nil {
+            throw entry.error("api_key_sha256", "or hmac_secret is required: a caller needs a way to authenticate")
+        }
+        if let maxTTL, !(TTLPolicy.minimum...TTLPolicy.maximum).contains(maxTTL) {
+            throw entry.error("max_ttl", "must be within \(TTLPolicy.minimum)…\(TTLPolicy.maximum) seconds (was \(maxTTL))")
+        }
+        if let rateLimit, !(rateLimit > 0 && rateLimit.isFinite) {
+            throw entry.error("rate_limit", "must be a positive number of requests per second")
+        }
+        return Caller(id: id, apiKeySHA256: digest, hmacKey: hmacSecret.map { HMACKey(utf8: $0) },
+                      grants: Set(grants), maxTTL: maxTTL, signingKeyID: signingKeyID, rateLimit: rateLimit)
+    }
+
+    private static func isTwilioSID(_ value: String, prefix: String) -> Bool {
+        value.hasPrefix(prefix) && value.utf8.count == 34 && Hex.decode(value.dropFirst(2)) != nil
+    }
+}
+
+/// One TOML table being read: typed getters that record which keys were read, so any key left
+/// over is reported as unknown (usually a typo that would otherwise be silently ignored).
+struct TOMLEntry {
+    let table: TOMLTable
+    var name: String
+    private var read: Set<String> = []
+
+    init(table: TOMLTable, name: String) {
+        self.table = table
+        self.name = name
+    }
+
+    func error(_ field: String, _ problem: String) -> SecretsError {
+        SecretsError("\(name): \(field) \(problem)")
+    }
+
+    private mutating func value(_ key: String, required: Bool, type: String) throws(SecretsError) -> (any TOMLValueConvertible)? {
+        read.insert(key)
+        guard let value = table[key] else {
+            if required { throw error(key, "is required (\(type))") }
+            return nil
+        }
+        return value
+    }
+
+    mutating func string(_ key: String, required: Bool = true) throws(SecretsError) -> String? {
+        guard let value = try value(key, required: required, type: "a string") else { return nil }
+        guard let string = value.string else { throw error(key, "must be a string") }
+        return string
+    }
+
+    /// A secret: a string of at least 32 bytes that is not a placeholder. The message never shows it.
+    mutating func secret(_ key: String, required: Bool = true) throws(SecretsError) -> String? {
+        guard let secret = try string(key, required: required) else { return nil }
+        if secret.contains(SecretsLoader.placeholderMarker) {
+            throw error(key, "still holds the placeholder from secrets.example; put a real value there (tokend keygen prints one)")
+        }
+        if secret.utf8.count < SigningKey.minimumSecretLength {
+            throw error(key, "is \(secret.utf8.count) bytes; at least \(SigningKey.minimumSecretLength) are required (tokend keygen prints one)")
+        }
+        return secret
+    }
+
+    mutating func bool(_ key: String) throws(SecretsError) -> Bool? {
+        guard let value = try value(key, required: false, type: "true or false") else { return nil }
+        guard let flag = value.bool else { throw error(key, "must be true or false") }
+        return flag
+    }
+
+    mutating func integer(_ key: String) throws(SecretsError) -> Int? {
+        guard let value = try value(key, required: false, type: "an integer") else { return nil }
+        guard let number = value.int else { throw error(key, "must be an integer") }
+        return number
+    }
+
+    mutating func number(_ key: String) throws(SecretsError) -> Double? {
+        guard let value = try value(key, required: false, type: "a number") else { return nil }
+        if let number = value.int { return Double(number) }
+        guard let number = value.double else { throw error(key, "must be a number") }
+        return number
+    }
+
+    mutating func stringArray(_ key: String) throws(SecretsError) -> [String]? {
+        guard let value = try value(key, required: false, type: "an array of strings") else { return nil }
+        guard let array = value.array else { throw error(key, "must be an array of strings") }
+        var strings: [String] = []
+        for element in array {
+            guard let string = element.string else { throw error(key, "must be an array of strings") }
+            strings.append(string)
+        }
+        return strings
+    }
+
+    /// The tables of an array of tables (`[[name]]`); none when absent.
+    mutating func tables(_ key: String) throws(SecretsError) -> [TOMLTable] {
+        guard let value = try value(key, required: false, type: "an array of tables") else { return [] }
+        guard let array = value.array else { throw error(key, "must be written as [[\(key)]] tables") }
+        var tables: [TOMLTable] = []
+        for element in array {
+            guard let table = element.table else { throw error(key, "must be written as [[\(key)]] tables") }
+            tables.append(table)
+        }
+        return tables
+    }
+
+    func rejectUnknownKeys() throws(SecretsError) {
+        if let unknown = table.keys.sorted().first(where: { !read.contains($0) }) {
+            throw SecretsError("\(name): unknown key \"\(unknown)\"")
+        }
+    }
+}

@@ -1,0 +1,51 @@
+/// Builds a token's claims for a key's profile and signs them. No policy here: the identity,
+/// grants and TTL arrive already checked and clamped (see `TokenIssuer`).
+public enum TokenMinter {
+    public struct Minted: Sendable {
+        public let token: String
+        public let jti: String
+    }
+
+    public static func mint(identity: String, grants: JSONObject, ttl: Int, now: Int,
+                            key: SigningKey, issuer: String) -> Minted {
+        var writer = JSONWriter(capacity: 320)
+        let jti: String
+        switch key.profile {
+        case .generic:
+            jti = randomJTI()
+            writer.raw("{\"iss\":"); writer.string(issuer)
+            writer.raw(",\"sub\":"); writer.string(identity)
+            writer.raw(",\"iat\":"); writer.integer(now)
+            writer.raw(",\"nbf\":"); writer.integer(now)
+            writer.raw(",\"exp\":"); writer.integer(now + ttl)
+            writer.raw(",\"jti\":"); writer.string(jti)
+        case .twilio(let accountSID):
+            // twilio-python's AccessToken: jti is "<API key SID>-<issued at>", no iat.
+            jti = "\(key.kid)-\(now)"
+            writer.raw("{\"jti\":"); writer.string(jti)
+            writer.raw(",\"iss\":"); writer.string(key.kid)
+            writer.raw(",\"sub\":"); writer.string(accountSID)
+            writer.raw(",\"nbf\":"); writer.integer(now)
+            writer.raw(",\"exp\":"); writer.integer(now + ttl)
+        }
+        writer.raw(",\"grants\":{\"identity\":"); writer.string(identity)
+        for grant in grants {
+            writer.append(byte: UInt8(ascii: ","))
+            writer.key(grant.key)
+            writer.value(grant.value)
+        }
+        writer.raw("}}")
+        let token = writer.withBytes { JWS.sign(encodedHeader: key.encodedHeader, payload: $0, key: key.hmacKey) }
+        return Minted(token: token, jti: jti)
+    }
+
+    /// 128 random bits, base64url: unique per token, so a jti names exactly one token.
+    static func randomJTI() -> String {
+        let random = SecureRandom.pooled128Bits()
+        return withUnsafeBytes(of: random) { raw in
+            String(unsafeUninitializedCapacity: Base64URL.encodedLength(of: 16)) { buffer in
+                Base64URL.encode(raw, into: buffer.baseAddress!)
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Every flag can also come from the environment (`--secrets` or `TOKEND_SECRETS`), which is how
+/// containers and systemd units configure a program. A flag on the command line wins.
+enum Environment {
+    static func value(_ name: String) -> String? {
+        guard let raw = getenv(name) else { return nil }
+        let value = String(cString: raw)
+        return value.isEmpty ? nil : value
+    }
+
+    /// The flag's value, else the variable's, else nil.
+    static func resolve(_ flag: String?, _ name: String) -> String? {
+        flag ?? value(name)
+    }
+
+    /// The flag's value or the variable's; a usage error naming both when neither is set.
+    static func require(_ flag: String?, _ option: String, _ name: String) throws(CommandFailure) -> String {
+        guard let value = resolve(flag, name) else {
+            throw .usage("missing \(option) (or the environment variable \(name))")
+        }
+        return value
+    }
+
+    /// A boolean flag, or the variable set to 1/true/yes.
+    static func flag(_ flag: Bool, _ name: String) -> Bool {
+        flag || ["1", "true", "yes"].contains(value(name)?.lowercased() ?? "")
+    }
+}

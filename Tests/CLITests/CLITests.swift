@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+import TestSupport
+import TokenCore
+
+/// The `tokend` binary as an operator uses it: real files, real processes, exit codes.
+struct CLITests {
+    let directory: TemporaryDirectory
+    let secretsPath: String
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        secretsPath = try directory.write("secrets.toml", SampleSecrets.toml)
+    }
+
+    func tokend(_ arguments: String..., stdin: String? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
+        try Executables.run(Executables.tokend, arguments, stdin: stdin, environment: environment)
+    }
+
+    func claims(_ token: String) throws -> JSONObject {
+        try #require(try DecodedJWT(token).payload)
+    }
+
+    @Test func mintPrintsOnlyTheTokenAndPyJWTStyleClaims() throws {
+        let result = try tokend("mint", "--secrets", secretsPath, "--identity", "alice", "--grant", "data_sync:service_sid=IS1")
+        #expect(result.status == 0)
+        #expect(result.stderr.isEmpty)
+        let token = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(token.split(separator: ".").count == 3)
+        #expect(!result.stdout.dropLast().contains("\n"))
+        let payload = try claims(token)
+        #expect(payload["grants"]?.jsonText == #"{"identity":"alice","data_sync":{"service_sid":"IS1"}}"#)
+        #expect(payload["exp"]!.integerValue! - payload["nbf"]!.integerValue! == 3600)
+    }
+
+    @Test func shortTTLIsRaisedWithAWarning() throws {
+        let result = try tokend("mint", "--secrets", secretsPath, "--identity", "alice", "--ttl", "60")
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("warning: ttl 60 raised to the minimum of 1800"))
+        let payload = try claims(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(payload["exp"]!.integerValue! - payload["nbf"]!.integerValue! == 1800)
+    }
+
+    @Test func longTTLIsLoweredToADay() throws {
+        let result = try tokend("mint", "--secrets", secretsPath, "--identity", "alice", "--ttl", "2d", "--json")
+        #expect(result.status == 0)
+        let response = try #require(try JSONParser.parse(Array(result.stdout.utf8)).objectValue)
+        #expect(response["ttl"]?.integerValue == 86400)
+        #expect(response["warnings"] == .array([.string("ttl 172800 lowered to the maximum of 86400")]))
+        let payload = try claims(try #require(response["token"]?.stringValue))
+        #expect(payload["exp"]!.integerValue! - payload["nbf"]!.integerValue! == 86400)
+    }
+
+    @Test func flagsComeFromTheEnvironmentToo() throws {
+        let result = try tokend("mint", environment: [
+            "TOKEND_SECRETS": secretsPath, "TOKEND_IDENTITY": "env-user", "TOKEND_TTL": "2h",
+            "TOKEND_KEY": SampleSecrets.twilioKid, "TOKEND_GRANTS": "chat:service_sid=IS9 video:room=r1",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let token = try DecodedJWT(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(token.header["cty"] == .string("twilio-fpa;v=1"))
+        #expect(token.payload["grants"]?.objectValue?.keys == ["identity", "chat", "video"])
+        #expect(token.payload["exp"]!.integerValue! - token.payload["nbf"]!.integerValue! == 7200)
+    }
+
+    @Test func verifyAcceptsGoodTokensAndRejectsBadOnes() throws {
+        let token = try tokend("mint", "--secrets", secretsPath, "--identity", "alice").stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let good = try tokend("verify", "--secrets", secretsPath, token)
+        #expect(good.status == 0)
+        #expect(good.stdout.contains("\"sub\":\"alice\""))
+        #expect(try tokend("verify", "--secrets", secretsPath, "-", stdin: token + "\n").status == 0)
+
+        // Tampered: one character of the payload changed.
+        var parts = token.split(separator: ".").map(String.init)
+        var payload = Array(parts[1])
+        payload[5] = payload[5] == "A" ? "B" : "A"
+        parts[1] = String(payload)
+        let tampered = try tokend("verify", "--secrets", secretsPath, parts.joined(separator: "."))
+        #expect(tampered.status == 1)
+
+        // Foreign key: same kid, different secret.
+        let foreign = SigningKey(kid: "2026-11", secret: "someone-elses-secret-0123456789abcdef", profile: .generic, isActive: true)
+        let foreignToken = TokenMinter.mint(identity: "alice", grants: JSONObject(), ttl: 3600, now: WallClock.now(), key: foreign, issuer: "x").token
+        let foreignResult = try tokend("verify", "--secrets", secretsPath, foreignToken)
+        #expect(foreignResult.status == 1)
+        #expect(foreignResult.stderr.contains("signature does not match"))
+
+        // Expired: signed with the right key two days ago.
+        let key = SigningKey(kid: "2026-11", secret: SampleSecrets.genericSecret, profile: .generic, isActive: true)
+        let expiredToken = TokenMinter.mint(identity: "alice", grants: JSONObject(), ttl: 3600, now: WallClock.now() - 172_800, key: key, issuer: "x").token
+        let expired = try tokend("verify", "--secrets", secretsPath, expiredToken)
+        #expect(expired.status == 1)
+        #expect(expired.stderr.contains("expired"))
+
+        // alg none, unsigned.
+        let header = Base64URL.encode(Array(#"{"alg":"none","kid":"2026-11"}"#.utf8))
+        let originalPayload = token.split(separator: ".")[1]
+        let none = try tokend("verify", "--secrets", secretsPath, "\(header).\(originalPayload).")
+        #expect(none.status == 1)
+        #expect(none.stderr.contains("\"none\" is not accepted"))
+    }
+
+    @Test func decodeShowsHeaderAndPayloadUnverified() throws {
+        let token = try tokend("mint", "--secrets", secretsPath, "--identity", "alice").stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let decoded = try tokend("decode", token)
+        #expect(decoded.status == 0)
+        let object = try #require(try JSONParser.parse(Array(decoded.stdout.utf8)).objectValue)
+        #expect(object["header"]?.objectValue?["kid"] == .string("2026-11"))
+        #expect(object["payload"]?.objectValue?["sub"] == .string("alice"))
+        #expect(try tokend("decode", "not-a-token").status == 1)
+    }
+
+    /// Configuration problems stop with exit 2 and a message that says what to fix.
+    @Test func brokenSecretsFilesExitTwo() throws {
+        let readable = try directory.write("readable.toml", SampleSecrets.toml, mode: 0o644)
+        let cases: [(String, String)] = [
+            (readable, "chmod 600"),
+            (try directory.write("short.toml", SampleSecrets.toml.replacingOccurrences(of: SampleSecrets.genericSecret, with: "too-short")),
+             "secret is 9 bytes; at least 32"),
+            (try directory.write("dup.toml", SampleSecrets.toml.replacingOccurrences(of: "kid = \"2026-11\"", with: "kid = \"\(SampleSecrets.twilioKid)\"")),
+             "duplicate kid"),
+            (try directory.write("inactive.toml", SampleSecrets.toml.replacingOccurrences(of: "active = true", with: "active = false")),
+             "exactly one key must have active = true"),
+        ]
+        for (path, message) in cases {
+            let result = try tokend("mint", "--secrets", path, "--identity", "alice")
+            #expect(result.status == 2, "\(path)")
+            #expect(result.stderr.contains(message), "\(result.stderr)")
+            #expect(result.stdout.isEmpty)
+        }
+    }
+
+    @Test func usageErrorsExitTwoAndRefusalsExitOne() throws {
+        #expect(try tokend("mint", "--identity", "alice").status == 2)             // no secrets file
+        #expect(try tokend("mint", "--secrets", secretsPath).status == 2)          // no identity
+        #expect(try tokend("mint", "--secrets", secretsPath, "--identity", "a", "--ttl", "soon").status == 2)
+        #expect(try tokend("mint", "--secrets", secretsPath, "--identity", "a", "--grant", "chat:x").status == 2)
+        #expect(try tokend("mint", "--bogus").status == 2)
+        #expect(try tokend("mint", "--secrets", secretsPath, "--identity", "a\u{1}b").status == 1)
+        #expect(try tokend("mint", "--secrets", secretsPath, "--identity", "a", "--key", "nope").status == 1)
+        #expect(try tokend("--help").status == 0)
+        #expect(try tokend("mint", "--help").stdout.contains("--grant"))
+    }
+
+    @Test func keygenPrintsPasteableMaterial() throws {
+        let result = try tokend("keygen")
+        #expect(result.status == 0)
+        for expected in ["[[signing_keys]]", "secret = \"", "API key: tkd_", "api_key_sha256 = \"", "hmac_secret = \"", "audit_key = \""] {
+            #expect(result.stdout.contains(expected))
+        }
+        // The printed API key's SHA-256 is the printed fingerprint.
+        let lines = result.stdout.split(separator: "\n")
+        let apiKey = try #require(lines.first { $0.contains("API key: ") }?.split(separator: " ").last)
+        #expect(result.stdout.contains("api_key_sha256 = \"\(SHA256Hex.of(String(apiKey)))\""))
+        // Two runs never print the same secret.
+        let again = try tokend("keygen", "signing-key").stdout
+        #expect(!result.stdout.contains(String(again.split(separator: "\"")[3])))
+        #expect(try tokend("keygen", "nonsense").status == 2)
+    }
+}
