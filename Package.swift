@@ -12,11 +12,22 @@ let package = Package(
     products: [
         .executable(name: "tokend", targets: ["tokend"]),
         .library(name: "TokenCore", targets: ["TokenCore"]),
+        .library(name: "TokenServer", targets: ["TokenServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         // TOML for the secrets file: toml++ behind a small Swift API, with line/column errors.
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // RFC 8941 structured fields: Signature-Input, Signature and Content-Digest are dictionaries.
+        .package(url: "https://github.com/apple/swift-http-structured-headers.git", from: "1.7.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // The CLI's HTTP client (`mint --url`, `health`) and the tests' real client.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // libcrypto from OpenSSL (libssl-dev): SHA-2, RAND_bytes, CRYPTO_memcmp.
@@ -25,12 +36,30 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
-        // The domain, no networking: crypto, JSON, JWT, token profiles, policy, secrets.
+        // The domain, no networking: crypto, JSON, JWT, token profiles, policy, secrets, caller
+        // authentication over plain request values, audit log.
         .target(
             name: "TokenCore",
             dependencies: [
                 "COpenSSL",
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "RawStructuredFieldValues", package: "swift-http-structured-headers"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The HTTP service: Hummingbird 2 routes, middleware, metrics and lifecycle — thin.
+        .target(
+            name: "TokenServer",
+            dependencies: [
+                "TokenCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -38,7 +67,9 @@ let package = Package(
             name: "tokend",
             dependencies: [
                 "TokenCore",
+                "TokenServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,0 +1,102 @@
+import HTTPTypes
+
+/// Decides who is calling: an API key (`Authorization: Bearer`) or an RFC 9421 `hmac-sha256`
+/// signature, with the policy of DESIGN §3 (required coverage, `created` within the skew window,
+/// `expires`, `alg`, Content-Digest, replay protection).
+public struct CallerAuthenticator: Sendable {
+    public static let defaultMaximumSkew = 300
+
+    private let apiKeys: APIKeyAuthenticator
+    private let hmacKeys: [String: (caller: Caller, key: HMACKey)]
+    private let replayCache: ReplayCache
+    public let maximumSkew: Int
+    /// Stands in for the key of an unknown key id, so that an unknown id costs the same HMAC as
+    /// a known one and the answer is the same "invalid credentials".
+    private let decoyKey = HMACKey(bytes: SecureRandom.bytes(32))
+
+    public init(secrets: Secrets, replayCache: ReplayCache, maximumSkew: Int = defaultMaximumSkew) {
+        apiKeys = APIKeyAuthenticator(callers: secrets.callers)
+        var hmacKeys: [String: (Caller, HMACKey)] = [:]
+        for caller in secrets.callers {
+            if let key = caller.hmacKey { hmacKeys[caller.id] = (caller, key) }
+        }
+        self.hmacKeys = hmacKeys
+        self.replayCache = replayCache
+        self.maximumSkew = maximumSkew
+    }
+
+    public func authenticate(_ request: RequestParts, now: Int) throws(AuthenticationFailure) -> AuthenticatedCaller {
+        if let authorization = request.headers[.authorization] {
+            return try authenticateAPIKey(authorization)
+        }
+        if let input = request.headers[HTTPField.Name("signature-input")!] {
+            guard let signature = request.headers[HTTPField.Name("signature")!] else {
+                throw AuthenticationFailure(.malformed, "Signature-Input was sent without a Signature header")
+            }
+            return try authenticateSignature(input: input, signature: signature, request: request, now: now)
+        }
+        throw AuthenticationFailure(.missing, "authentication required: send Authorization: Bearer <api key>, or sign the request (RFC 9421, hmac-sha256)")
+    }
+
+    private func authenticateAPIKey(_ authorization: String) throws(AuthenticationFailure) -> AuthenticatedCaller {
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw AuthenticationFailure(.malformed, "Authorization must be 'Bearer <api key>'")
+        }
+        guard let caller = apiKeys.authenticate(apiKey: parts[1].drop(while: { $0 == " " })) else {
+            throw AuthenticationFailure(.invalid, AuthenticationFailure.invalidCredentials)
+        }
+        return AuthenticatedCaller(caller: caller, method: .apiKey)
+    }
+
+    private func authenticateSignature(input: String, signature: String, request: RequestParts, now: Int) throws(AuthenticationFailure) -> AuthenticatedCaller {
+        let parsed = try MessageSignature.parse(signatureInput: input, signature: signature)
+        let keyID = parsed.keyID
+        func fail(_ reason: AuthenticationFailure.Reason, _ message: String) -> AuthenticationFailure {
+            AuthenticationFailure(reason, message, claimedKeyID: keyID.map { String($0.prefix(128)) })
+        }
+        guard let keyID, !keyID.isEmpty else { throw fail(.malformed, "the signature has no keyid parameter") }
+        if let algorithm = parsed.algorithm, algorithm != "hmac-sha256" {
+            throw fail(.unsupported, "alg \"\(algorithm.prefix(40))\" is not supported; use hmac-sha256")
+        }
+        guard let created = parsed.created else { throw fail(.malformed, "the signature has no created parameter") }
+        let skew = now - created
+        if abs(skew) > maximumSkew {
+            throw fail(.clockSkew, "signature created \(abs(skew)) s \(skew > 0 ? "ago" : "in the future"); the server allows ±\(maximumSkew) s (check the client's clock)")
+        }
+        if let expires = parsed.expires, now > expires {
+            throw fail(.expired, "signature expired \(now - expires) s ago")
+        }
+        let names = Set(parsed.componentNames)
+        let coversTarget = names.contains("@target-uri") || (names.contains("@authority") && names.contains("@path"))
+        if !names.contains("@method") || !coversTarget {
+            throw fail(.coverage, "the signature must cover \"@method\" and \"@target-uri\" (or \"@authority\" and \"@path\")")
+        }
+        if !request.body.isEmpty {
+            guard names.contains("content-digest") else {
+                throw fail(.coverage, "a request with a body must send Content-Digest and cover \"content-digest\"")
+            }
+            guard let digest = request.headers[HTTPField.Name("content-digest")!] else {
+                throw fail(.digest, "covered Content-Digest header is missing")
+            }
+            switch ContentDigest.verify(header: digest, body: request.body) {
+            case .matches: break
+            case .mismatch: throw fail(.digest, "Content-Digest does not match the body")
+            case .unusable(let why): throw fail(.digest, why)
+            }
+        }
+        let base = try SignatureBase.build(components: parsed.components, parameters: parsed.signatureParameters, request: request)
+        let known = hmacKeys[keyID]
+        let valid = (known?.key ?? decoyKey).isValidAuthenticationCode(parsed.signature, for: base)
+        guard valid, let known else { throw fail(.invalid, AuthenticationFailure.invalidCredentials) }
+        // Recorded only once verified: forged signatures cannot fill the cache.
+        var keys = [parsed.signature]
+        if let nonce = parsed.nonce { keys.append(Array("nonce\u{0}\(keyID)\u{0}\(nonce)".utf8)) }
+        let expiry = max(created + maximumSkew, parsed.expires ?? 0) + 1
+        switch replayCache.use(keys, until: expiry, now: now) {
+        case .fresh: return AuthenticatedCaller(caller: known.caller, method: .hmac)
+        case .replayed: throw fail(.replay, "this signature (or nonce) was already used; sign every request anew")
+        case .full: throw fail(.replay, "replay protection is at capacity; retry shortly")
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import HTTPTypes
+import RawStructuredFieldValues
+
+/// Signs a request with RFC 9421 `hmac-sha256`, as `tokend sign` and `tokend mint --url` do:
+/// covers `@method`, `@target-uri` and, with a body, `content-digest`; parameters `created`,
+/// `keyid`, `alg` and a random `nonce`.
+public struct MessageSigner: Sendable {
+    public let keyID: String
+    let key: HMACKey
+
+    public init(keyID: String, secret: String) {
+        self.keyID = keyID
+        self.key = HMACKey(utf8: secret)
+    }
+
+    /// The headers to add to `request`: `Content-Digest` (with a body), `Signature-Input`, `Signature`.
+    public func sign(_ request: RequestParts, created: Int, label: String = "sig1") throws(AuthenticationFailure) -> [(name: String, value: String)] {
+        var request = request
+        var headers: [(name: String, value: String)] = []
+        var names = ["@method", "@target-uri"]
+        if !request.body.isEmpty {
+            let digest = ContentDigest.header(for: request.body)
+            request.headers[HTTPField.Name("content-digest")!] = digest
+            headers.append(("Content-Digest", digest))
+            names.append("content-digest")
+        }
+        var list = BareInnerList()
+        for name in names { list.append(Item(bareItem: RFC9651BareItem.string(name), parameters: OrderedMap<String, RFC9651BareItem>())) }
+        var parameters = OrderedMap<String, RFC9651BareItem>()
+        parameters["created"] = .integer(Int64(created))
+        parameters["keyid"] = .string(keyID)
+        parameters["alg"] = .string("hmac-sha256")
+        parameters["nonce"] = .string(Base64URL.encode(SecureRandom.bytes(16)))
+        let innerList = InnerList(bareInnerList: list, parameters: parameters)
+        let components = list.map { $0 }
+        let base = try SignatureBase.build(components: components, parameters: innerList, request: request)
+        var serializer = StructuredFieldValueSerializer()
+        guard let input = try? serializer.writeListFieldValue([.innerList(innerList)]) else {
+            throw MessageSignature.malformed("cannot serialize the signature parameters")
+        }
+        headers.append(("Signature-Input", "\(label)=" + String(decoding: input, as: UTF8.self)))
+        headers.append(("Signature", "\(label)=:\(standardBase64(key.authenticationCode(for: base).bytes)):"))
+        return headers
+    }
+}

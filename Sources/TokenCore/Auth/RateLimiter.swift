@@ -1,0 +1,35 @@
+import Synchronization
+
+/// Per-caller token buckets: `rate` requests per second, holding at most one second's worth
+/// (DESIGN §2), so a caller can burst to its rate and no further.
+public final class RateLimiter: Sendable {
+    private let buckets = Mutex<[String: Bucket]>([:])
+
+    public init() {}
+
+    /// Takes one token for `callerID`; nil when allowed, else the whole seconds to wait (≥ 1).
+    public func acquire(callerID: String, rate: Double, now: Double) -> Int? {
+        buckets.withLock { buckets in
+            var bucket = buckets[callerID] ?? Bucket(tokens: max(rate, 1), updated: now, rate: rate)
+            if bucket.rate != rate {  // the secrets file was reloaded with a new limit
+                bucket = Bucket(tokens: min(bucket.tokens, max(rate, 1)), updated: bucket.updated, rate: rate)
+            }
+            let capacity = max(rate, 1)
+            bucket.tokens = min(capacity, bucket.tokens + max(0, now - bucket.updated) * rate)
+            bucket.updated = now
+            defer { buckets[callerID] = bucket }
+            if bucket.tokens >= 1 {
+                bucket.tokens -= 1
+                return nil
+            }
+            let wait = (1 - bucket.tokens) / rate
+            return max(1, Int(wait.rounded(.up)))
+        }
+    }
+
+    private struct Bucket {
+        var tokens: Double
+        var updated: Double
+        var rate: Double
+    }
+}

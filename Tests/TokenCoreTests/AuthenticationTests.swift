@@ -1,0 +1,183 @@
+import HTTPTypes
+import Testing
+import TestSupport
+@testable import TokenCore
+
+struct MessageSignatureTests {
+    /// RFC 9421 Appendix B.2.5: hmac-sha256 over date, @authority and content-type.
+    @Test func rfc9421AppendixB25Verifies() throws {
+        var headers = HTTPFields()
+        headers[HTTPField.Name("date")!] = "Tue, 20 Apr 2021 02:07:55 GMT"
+        headers[.contentType] = "application/json"
+        headers[HTTPField.Name("content-digest")!] = "sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:"
+        let request = RequestParts(method: "POST", scheme: "https", authority: "example.com", path: "/foo",
+                                   query: "param=Value&Pet=dog", headers: headers, body: Array(#"{"hello": "world"}"#.utf8))
+        let signature = try MessageSignature.parse(
+            signatureInput: #"sig-b25=("date" "@authority" "content-type");created=1618884473;keyid="test-shared-secret""#,
+            signature: "sig-b25=:pxcQw6G3AjtMBQjwo8XzkZf/bws5LelbaMk5rGIGtE8=:")
+        #expect(signature.keyID == "test-shared-secret")
+        #expect(signature.created == 1_618_884_473)
+        let base = try SignatureBase.build(components: signature.components, parameters: signature.signatureParameters, request: request)
+        #expect(String(decoding: base, as: UTF8.self) == """
+            "date": Tue, 20 Apr 2021 02:07:55 GMT
+            "@authority": example.com
+            "content-type": application/json
+            "@signature-params": ("date" "@authority" "content-type");created=1618884473;keyid="test-shared-secret"
+            """)
+        let key = HMACKey(bytes: decodeStandardBase64("uzvJfB4u3N0Jy4T7NZ75MDVcr8zSTInedJtkgcu46YW4XByzNJjxBdtjUkdJPBtbmHhIDi6pcl8jsasjlTMtDQ==")!)
+        #expect(key.isValidAuthenticationCode(signature.signature, for: base))
+        // And the body's Content-Digest from the same appendix matches.
+        #expect(ContentDigest.verify(header: headers[HTTPField.Name("content-digest")!]!, body: request.body) == .matches)
+    }
+
+    @Test func derivedComponents() throws {
+        let request = try #require(RequestParts(method: "post", url: "HTTP://Example.COM:80/v1/tokens?a=1#frag"))
+        #expect(request.method == "POST")
+        #expect(request.targetURI == "http://Example.COM:80/v1/tokens?a=1")
+        #expect(request.normalizedAuthority == "example.com")
+        #expect(request.path == "/v1/tokens")
+        #expect(request.query == "a=1")
+        #expect(RequestParts(method: "GET", url: "http://h")?.path == "/")
+        #expect(RequestParts(method: "GET", url: "ftp://h/x") == nil)
+    }
+
+    @Test(arguments: [
+        ("sig1=(\"@method\"", "sig1=:AAAA:"),
+        ("sig1=(\"@method\");created=1", "sig2=:AAAA:"),
+        ("sig1=(\"@method\");created=1", "sig1=\"not bytes\""),
+        ("sig1=(\"@method\" \"@method\");created=1", "sig1=:AAAA:"),
+        ("sig1=(@method);created=1", "sig1=:AAAA:"),
+        ("sig1=(\"@method\");created=\"yesterday\"", "sig1=:AAAA:"),
+    ])
+    func malformedHeadersAreNamed(_ input: String, _ signature: String) {
+        #expect { try MessageSignature.parse(signatureInput: input, signature: signature) } throws: { error in
+            (error as? AuthenticationFailure)?.reason == .malformed
+        }
+    }
+}
+
+struct CallerAuthenticatorTests {
+    static let hmacSecret = "caller-hmac-secret-0123456789abcdef-0123"
+    static let secrets = try! Secrets(
+        signingKeys: [SigningKey(kid: "k", secret: "signing-secret-0123456789abcdef-0123456", profile: .generic, isActive: true)],
+        callers: [Caller(id: "web", apiKeySHA256: SHA256.hash("tkd_good-key"), hmacKey: HMACKey(utf8: hmacSecret), grants: ["chat"])])
+    let now = 1_795_964_645
+    let body = Array(#"{"identity":"alice"}"#.utf8)
+    let url = "http://127.0.0.1:8080/v1/tokens"
+
+    func authenticator(_ cache: ReplayCache = ReplayCache()) -> CallerAuthenticator {
+        CallerAuthenticator(secrets: Self.secrets, replayCache: cache, maximumSkew: 300)
+    }
+
+    func signed(keyID: String = "web", secret: String = hmacSecret, created: Int? = nil, body: [UInt8]? = nil,
+                method: String = "POST", url: String? = nil) throws -> RequestParts {
+        var request = RequestParts(method: method, url: url ?? self.url, body: body ?? self.body)!
+        let headers = try MessageSigner(keyID: keyID, secret: secret).sign(request, created: created ?? now)
+        for (name, value) in headers { request.headers[HTTPField.Name(name)!] = value }
+        return request
+    }
+
+    func failure(_ request: RequestParts, _ authenticator: CallerAuthenticator? = nil, now: Int? = nil) -> AuthenticationFailure? {
+        do {
+            _ = try (authenticator ?? self.authenticator()).authenticate(request, now: now ?? self.now)
+            return nil
+        } catch { return error }
+    }
+
+    @Test func apiKeys() throws {
+        var request = RequestParts(method: "POST", url: url, body: body)!
+        request.headers[.authorization] = "Bearer tkd_good-key"
+        let caller = try authenticator().authenticate(request, now: now)
+        #expect(caller.caller.id == "web" && caller.method == .apiKey)
+        request.headers[.authorization] = "Bearer tkd_wrong-key"
+        #expect(failure(request)?.message == "invalid credentials")
+        request.headers[.authorization] = "Basic d2ViOmtleQ=="
+        #expect(failure(request)?.reason == .malformed)
+        request.headers[.authorization] = "Bearer " + String(repeating: "k", count: 10_000)
+        #expect(failure(request)?.reason == .invalid)
+        request.headers[.authorization] = nil
+        #expect(failure(request)?.reason == .missing)
+    }
+
+    @Test func signedRequestsAuthenticateOnce() throws {
+        let cache = ReplayCache()
+        let request = try signed()
+        let caller = try authenticator(cache).authenticate(request, now: now)
+        #expect(caller.caller.id == "web" && caller.method == .hmac)
+        // The same signature again, even through a new authenticator (after a reload), is a replay.
+        #expect(failure(request, authenticator(cache))?.reason == .replay)
+        // A fresh signature is fine.
+        _ = try authenticator(cache).authenticate(try signed(), now: now)
+    }
+
+    @Test func unknownKeyIDAndWrongSecretLookTheSame() throws {
+        let unknown = failure(try signed(keyID: "ghost"))
+        let wrong = failure(try signed(secret: "not-the-secret-0123456789abcdef-012345"))
+        #expect(unknown?.reason == .invalid && wrong?.reason == .invalid)
+        #expect(unknown?.message == wrong?.message)
+    }
+
+    @Test func tamperingIsDetected() throws {
+        var request = try signed()
+        request.method = "PUT"
+        #expect(failure(request)?.reason == .invalid)
+
+        request = try signed()
+        request.path = "/v1/other"
+        #expect(failure(request)?.reason == .invalid)
+
+        request = try signed()
+        request.body = Array(#"{"identity":"mallory"}"#.utf8)
+        #expect(failure(request)?.reason == .digest)
+
+        // Body and digest both replaced: the signature covers the digest.
+        request.headers[HTTPField.Name("content-digest")!] = ContentDigest.header(for: request.body)
+        #expect(failure(request)?.reason == .invalid)
+    }
+
+    @Test func clockSkewAndExpiry() throws {
+        let stale = failure(try signed(created: now - 301))
+        #expect(stale?.reason == .clockSkew)
+        #expect(stale?.message.contains("301 s ago") == true)
+        #expect(failure(try signed(created: now + 301))?.reason == .clockSkew)
+        _ = try authenticator().authenticate(try signed(created: now - 299), now: now)
+    }
+
+    @Test func coverageIsRequired() throws {
+        // A client that signs without the body digest.
+        var request = RequestParts(method: "POST", url: url, body: body)!
+        request.headers[HTTPField.Name("signature-input")!] = #"sig1=("@method" "@target-uri");created=\#(now);keyid="web""#
+        request.headers[HTTPField.Name("signature")!] = "sig1=:AAAA:"
+        #expect(failure(request)?.reason == .coverage)
+        request.headers[HTTPField.Name("signature-input")!] = #"sig1=("@method" "@path" "content-digest");created=\#(now);keyid="web""#
+        #expect(failure(request)?.reason == .coverage)
+        request.headers[HTTPField.Name("signature-input")!] = #"sig1=("@target-uri" "content-digest");created=\#(now);keyid="web""#
+        #expect(failure(request)?.reason == .coverage)
+        request.headers[HTTPField.Name("signature-input")!] = #"sig1=("@method" "@target-uri" "content-digest");keyid="web""#
+        #expect(failure(request)?.reason == .malformed)  // no created
+        request.headers[HTTPField.Name("signature-input")!] = #"sig1=("@method" "@target-uri" "content-digest");created=\#(now);keyid="web";alg="rsa-pss-sha512""#
+        #expect(failure(request)?.reason == .unsupported)
+        request.headers[HTTPField.Name("signature-input")!] = #"sig1=("@method" "@target-uri" "content-digest");created=\#(now);keyid="web";expires=\#(now - 1)"#
+        #expect(failure(request)?.reason == .expired)
+    }
+
+    @Test func replayCacheExpiresEntriesAndIsBounded() {
+        let cache = ReplayCache(capacity: 2)
+        #expect(cache.use([[1]], until: 100, now: 50) == .fresh)
+        #expect(cache.use([[1]], until: 100, now: 60) == .replayed)
+        #expect(cache.use([[2]], until: 100, now: 60) == .fresh)
+        #expect(cache.use([[3]], until: 100, now: 60) == .full)
+        #expect(cache.use([[3]], until: 200, now: 101) == .fresh)  // the first two expired
+        #expect(cache.count == 1)
+    }
+
+    @Test func rateLimiterHoldsOneSecondOfRequests() {
+        let limiter = RateLimiter()
+        for _ in 0..<5 { #expect(limiter.acquire(callerID: "a", rate: 5, now: 10) == nil) }
+        #expect(limiter.acquire(callerID: "a", rate: 5, now: 10) == 1)
+        #expect(limiter.acquire(callerID: "b", rate: 5, now: 10) == nil)  // per caller
+        #expect(limiter.acquire(callerID: "a", rate: 5, now: 10.25) == nil)  // refilled one
+        #expect(limiter.acquire(callerID: "slow", rate: 0.1, now: 0) == nil)
+        #expect(limiter.acquire(callerID: "slow", rate: 0.1, now: 1) == 9)  // whole seconds, rounded up
+    }
+}
