@@ -19,6 +19,7 @@ let package = Package(
         // TOML for the secrets file: toml++ behind a small Swift API, with line/column errors.
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // RFC 8941 structured fields: Signature-Input, Signature and Content-Digest are dictionaries.
         .package(url: "https://github.com/apple/swift-http-structured-headers.git", from: "1.7.0"),
@@ -70,6 +71,8 @@ let package = Package(
                 "TokenServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),

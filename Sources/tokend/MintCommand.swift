@@ -4,20 +4,30 @@ import TokenCore
 struct MintCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mint",
-        abstract: "Mint a token with the secrets file (the operator's tool).",
+        abstract: "Mint a token: offline with the secrets file, or from a running service with --url.",
         discussion: """
             Prints the token alone on stdout and any warning on stderr, so that
             TOKEN=$(tokend mint …) captures just the token. The secrets file's caller grant lists
             do not apply: whoever holds the file holds every key.
 
+            With --url, asks a running tokend as a caller would (POST /v1/tokens), with an API key
+            or an RFC 9421 signature; the caller's grant list and max_ttl apply there.
+
             Examples:
               tokend mint --secrets secrets.toml --identity alice
+              tokend mint --url http://127.0.0.1:8080 --api-key "$KEY" --identity alice
+              tokend mint --url http://127.0.0.1:8080 --key-id web --hmac-secret "$S" --identity alice
               tokend mint --secrets secrets.toml --identity alice --ttl 2h \\
                   --grant data_sync:service_sid=IS123 --grant video:room=standup --json
             """
     )
 
     @OptionGroup var secretsOptions: SecretsOptions
+
+    @Option(help: ArgumentHelp("Base URL of a running tokend (http://127.0.0.1:8080). Env: TOKEND_URL.", valueName: "url"))
+    var url: String?
+
+    @OptionGroup var credentials: CallerCredentialOptions
 
     @Option(help: ArgumentHelp("Who the token is for (1…256 characters). Env: TOKEND_IDENTITY.", valueName: "id"))
     var identity: String?
@@ -38,6 +48,11 @@ struct MintCommand: AsyncParsableCommand {
 
     func run() async throws {
         let request = try tokenRequest()
+        if let base = Environment.resolve(url, "TOKEND_URL") {
+            guard secretsOptions.secrets == nil else { throw CommandFailure.usage("give --url or --secrets, not both") }
+            try await mintRemotely(request, base: base)
+            return
+        }
         let secrets = try secretsOptions.load()
         let issued: IssuedToken
         do {
@@ -68,6 +83,40 @@ struct MintCommand: AsyncParsableCommand {
         } catch {
             throw .usage(error.description)
         }
+    }
+
+    /// POST /v1/tokens to a running service; prints what offline minting prints.
+    func mintRemotely(_ request: TokenRequest, base: String) async throws {
+        var writer = JSONWriter()
+        writer.raw("{\"identity\":"); writer.string(request.identity)
+        if let ttl = request.ttl { writer.raw(",\"ttl\":"); writer.integer(ttl) }
+        if let grants = request.grants { writer.raw(",\"grants\":"); writer.value(grants) }
+        writer.raw("}")
+        let body = writer.bytes
+        let url = base.trimmingSuffix("/") + "/v1/tokens"
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
+        switch try credentials.credential() {
+        case .apiKey(let key):
+            headers.append(("Authorization", "Bearer \(key)"))
+        case .signature(let signer):
+            guard let parts = RequestParts(method: "POST", url: url, body: body) else {
+                throw CommandFailure.usage("--url must be an absolute http:// or https:// URL")
+            }
+            do {
+                headers += try signer.sign(parts, created: WallClock.now())
+            } catch {
+                throw CommandFailure.usage(error.message)
+            }
+        }
+        let answer = try await HTTPCall.send(method: "POST", url: url, headers: headers, body: body)
+        guard answer.status == 200, case .object(let response)? = try? JSONParser.parse(answer.body),
+              let token = response["token"]?.stringValue else {
+            throw CommandFailure.refused(HTTPCall.errorMessage(answer))
+        }
+        if case .array(let warnings)? = response["warnings"] {
+            for case .string(let warning) in warnings { Console.error("warning: \(warning)") }
+        }
+        Console.out(Environment.flag(json, "TOKEND_JSON") ? String(decoding: answer.body, as: UTF8.self) : token)
     }
 
     func report(_ issued: IssuedToken) {

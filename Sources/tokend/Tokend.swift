@@ -17,7 +17,8 @@ struct Tokend: AsyncParsableCommand {
             Exit status: 0 success, 1 invalid token or refused request, 2 usage or configuration error.
             """,
         subcommands: [
-            MintCommand.self, VerifyCommand.self, DecodeCommand.self, KeygenCommand.self,
+            ServeCommand.self, MintCommand.self, VerifyCommand.self, DecodeCommand.self, KeygenCommand.self,
+            SignCommand.self, AuditCommand.self, HealthCommand.self,
         ]
     )
 

@@ -1,0 +1,205 @@
+import Foundation
+import Synchronization
+
+/// The durable, hash-chained audit log (DESIGN §5).
+///
+/// `append` returns only once the record is written and, in `.durable` mode, `fdatasync`'d. One
+/// writer thread takes whatever is queued, writes it in one `write` and syncs once (group
+/// commit): concurrent requests share a sync, so durability costs little throughput. The writer
+/// is a plain thread, not a task: a blocking `fdatasync` must not occupy one of the cooperative
+/// pool's few threads (two on this kind of machine).
+///
+/// A failed write fails every record of its batch, cuts the file back to its last whole record,
+/// and marks the log unhealthy until a later write succeeds.
+public final class AuditLog: @unchecked Sendable {
+    // @unchecked: `queue` and `stopping` are guarded by `condition`; `file`, `sequence` and
+    // `lastLink` belong to the writer thread alone (and to `init`, before it starts).
+
+    public enum SyncMode: String, Sendable, CaseIterable {
+        /// fdatasync before acknowledging (the default).
+        case durable
+        /// write(2) only: survives a process crash, not a power loss. For those who ask.
+        case none
+    }
+
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// What happened at start-up, for the server to log.
+    public struct Recovery: Sendable {
+        public let lastSequence: Int
+        public let tornBytesCut: Int
+    }
+
+    public let path: String
+    public let syncMode: SyncMode
+    public let recovery: Recovery
+    private let chain: AuditChain
+    private let onCommit: @Sendable (_ seconds: Double, _ records: Int, _ succeeded: Bool) -> Void
+
+    private let condition = NSCondition()
+    private var queue: [(record: AuditRecord, continuation: CheckedContinuation<Void, any Error>)] = []
+    private var reopenRequested = false
+    private var stopping = false
+    private let healthy = Atomic<Bool>(true)
+    private let lastError = Mutex<String?>(nil)
+
+    private var file: AuditFile
+    private var sequence: Int
+    private var lastLink: String
+
+    /// Opens (or creates) the log, cuts a torn last line and continues the chain from the last
+    /// whole record.
+    /// - Parameter previousLink: the chain's last link when the file is empty (a new file after
+    ///   rotation while tokend was stopped); nil starts a new chain.
+    public init(path: String, key: HMACKey?, syncMode: SyncMode = .durable,
+                onCommit: @escaping @Sendable (_ seconds: Double, _ records: Int, _ succeeded: Bool) -> Void = { _, _, _ in }) throws {
+        self.path = path
+        self.syncMode = syncMode
+        self.chain = AuditChain(key: key)
+        self.onCommit = onCommit
+        var file = AuditFile(path: path)
+        do {
+            try file.open()
+            let (lastLine, torn) = try file.recoverTail()
+            if let lastLine {
+                guard case .object(let record)? = try? JSONParser.parse(lastLine), let seq = record["seq"]?.integerValue else {
+                    throw Unavailable(description: "the last record of \(path) is not an audit record; move the file aside or fix it")
+                }
+                sequence = seq
+                lastLink = chain.link(for: lastLine)
+            } else {
+                sequence = 0
+                lastLink = AuditChain.genesis
+            }
+            recovery = Recovery(lastSequence: sequence, tornBytesCut: torn)
+        } catch let error as AuditFile.IOError {
+            throw Unavailable(description: error.description)
+        }
+        self.file = file
+        // The thread holds the log until `close()`: a writer must outlive every pending append.
+        let thread = Thread { self.writerLoop() }
+        thread.name = "tokend-audit-writer"
+        thread.start()
+    }
+
+    /// Returns once `record` is in the log (durably, in `.durable` mode); throws `Unavailable`
+    /// when it could not be written, in which case nothing that depends on it may be released.
+    public func append(_ record: AuditRecord) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            condition.lock()
+            if stopping {
+                condition.unlock()
+                continuation.resume(throwing: Unavailable(description: "the audit log is closed"))
+                return
+            }
+            queue.append((record, continuation))
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    /// Reopens the path (after logrotate moved the file away); the chain continues.
+    public func reopen() {
+        condition.lock()
+        reopenRequested = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Whether the last write succeeded and the path still names the file being written.
+    public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
+    public var lastFailure: String? { lastError.withLock { $0 } }
+
+    /// Why the log cannot take records now, or nil: the last write failed, or the path can no
+    /// longer be written (checked on every call, for `/readyz`).
+    public func readinessProblem() -> String? {
+        if !isHealthy { return "audit log: \(lastFailure ?? "last write failed")" }
+        if access(path, W_OK) != 0 { return "audit log \(path) is not writable" }
+        return nil
+    }
+
+    /// Fails what is still queued and stops the writer.
+    public func close() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func writerLoop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !reopenRequested && !stopping { condition.wait() }
+            let batch = queue
+            queue.removeAll(keepingCapacity: true)
+            let reopen = reopenRequested
+            reopenRequested = false
+            let stop = stopping
+            condition.unlock()
+
+            if reopen { reopenFile() }
+            if !batch.isEmpty { commit(batch) }
+            if stop {
+                condition.lock()
+                let leftover = queue
+                queue.removeAll()
+                condition.unlock()
+                for entry in leftover { entry.continuation.resume(throwing: Unavailable(description: "the audit log is closed")) }
+                file.close()
+                return
+            }
+        }
+    }
+
+    private func reopenFile() {
+        do {
+            try file.open()
+            markHealthy()
+        } catch {
+            markFailed(error.description)
+        }
+    }
+
+    private func commit(_ batch: [(record: AuditRecord, continuation: CheckedContinuation<Void, any Error>)]) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(batch.count * 400)
+        var seq = sequence
+        var link = lastLink
+        let now = WallClock.nowMilliseconds()
+        for entry in batch {
+            seq += 1
+            let line = entry.record.line(seq: seq, timeMilliseconds: now, prev: link)
+            link = chain.link(for: line)
+            bytes += line
+            bytes.append(0x0A)
+        }
+        do {
+            if file.isDetached() { try file.open() }
+            try file.discardUncommitted()
+            try file.append(bytes, sync: syncMode == .durable)
+            sequence = seq
+            lastLink = link
+            markHealthy()
+            onCommit(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, batch.count, true)
+            for entry in batch { entry.continuation.resume() }
+        } catch {
+            markFailed(error.description)
+            onCommit(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, batch.count, false)
+            let failure = Unavailable(description: error.description)
+            for entry in batch { entry.continuation.resume(throwing: failure) }
+        }
+    }
+
+    private func markHealthy() {
+        healthy.store(true, ordering: .relaxed)
+        lastError.withLock { $0 = nil }
+    }
+
+    private func markFailed(_ message: String) {
+        healthy.store(false, ordering: .relaxed)
+        lastError.withLock { $0 = message }
+    }
+}

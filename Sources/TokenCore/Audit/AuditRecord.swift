@@ -1,0 +1,97 @@
+/// One decision, as the audit log records it (DESIGN §5). Never a token, secret, API key or
+/// signature: the token appears only as its SHA-256, which lets an operator match a leaked token
+/// to its record.
+public struct AuditRecord: Sendable, Equatable {
+    public enum Event: String, Sendable {
+        case tokenIssued = "token.issued"
+        case authDenied = "auth.denied"
+        case requestRejected = "request.rejected"
+    }
+
+    public var event: Event
+    public var requestID: String
+    public var caller: String?
+    public var auth: String?
+    public var remote: String?
+    public var identity: String?
+    public var grants: [String]?
+    public var ttlRequested: Int?
+    public var ttl: Int?
+    public var kid: String?
+    public var jti: String?
+    public var tokenSHA256: String?
+    public var status: Int
+    /// For denials and rejections: the error code or authentication failure reason.
+    public var reason: String?
+    /// For coalesced denials: how many requests this record stands for (absent means one).
+    public var count: Int?
+
+    public init(event: Event, requestID: String, caller: String? = nil, auth: String? = nil, remote: String? = nil,
+                identity: String? = nil, grants: [String]? = nil, ttlRequested: Int? = nil, ttl: Int? = nil,
+                kid: String? = nil, jti: String? = nil, tokenSHA256: String? = nil, status: Int,
+                reason: String? = nil, count: Int? = nil) {
+        self.event = event
+        self.requestID = requestID
+        self.caller = caller
+        self.auth = auth
+        self.remote = remote
+        self.identity = identity
+        self.grants = grants
+        self.ttlRequested = ttlRequested
+        self.ttl = ttl
+        self.kid = kid
+        self.jti = jti
+        self.tokenSHA256 = tokenSHA256
+        self.status = status
+        self.reason = reason
+        self.count = count
+    }
+
+    /// The record for an issued token.
+    public static func issued(_ token: IssuedToken, requestID: String, caller: String, auth: String, remote: String?) -> AuditRecord {
+        AuditRecord(event: .tokenIssued, requestID: requestID, caller: caller, auth: auth, remote: remote,
+                    identity: token.identity, grants: token.grantNames, ttlRequested: token.requestedTTL,
+                    ttl: token.ttl, kid: token.kid, jti: token.jti, tokenSHA256: SHA256.hash(token.token).hex, status: 200)
+    }
+
+    /// The JSON line, without its newline: `seq` and `time` first, `prev` last, as DESIGN §5 shows.
+    func line(seq: Int, timeMilliseconds: Int, prev: String) -> [UInt8] {
+        var writer = JSONWriter(capacity: 512)
+        writer.raw("{\"seq\":"); writer.integer(seq)
+        writer.raw(",\"time\":")
+        writer.string(Timestamp.rfc3339(unixSeconds: timeMilliseconds / 1000, milliseconds: timeMilliseconds % 1000))
+        writer.raw(",\"event\":"); writer.string(event.rawValue)
+        writer.raw(",\"request_id\":"); writer.string(requestID)
+        func field(_ name: StaticString, _ value: String?) {
+            guard let value else { return }
+            writer.raw(","); writer.raw(name); writer.raw(":"); writer.string(value)
+        }
+        func field(_ name: StaticString, _ value: Int?) {
+            guard let value else { return }
+            writer.raw(","); writer.raw(name); writer.raw(":"); writer.integer(value)
+        }
+        field("\"caller\"", caller)
+        field("\"auth\"", auth)
+        field("\"remote\"", remote)
+        field("\"identity\"", identity)
+        if let grants {
+            writer.raw(",\"grants\":[")
+            for (index, grant) in grants.enumerated() {
+                if index > 0 { writer.append(byte: UInt8(ascii: ",")) }
+                writer.string(grant)
+            }
+            writer.raw("]")
+        }
+        field("\"ttl_requested\"", ttlRequested)
+        field("\"ttl\"", ttl)
+        field("\"kid\"", kid)
+        field("\"jti\"", jti)
+        field("\"token_sha256\"", tokenSHA256)
+        field("\"status\"", status)
+        field("\"reason\"", reason)
+        field("\"count\"", count)
+        writer.raw(",\"prev\":"); writer.string(prev)
+        writer.raw("}")
+        return writer.bytes
+    }
+}

@@ -1,0 +1,29 @@
+import TokenCore
+
+/// How `tokend serve` runs: where it listens, where its secrets and audit log live.
+public struct ServerSettings: Sendable {
+    public var host: String
+    public var port: Int
+    /// The secrets file; nil in `--dev` mode, which makes ephemeral secrets instead.
+    public var secretsPath: String?
+    public var auditLogPath: String
+    public var auditSync: AuditLog.SyncMode
+    public var maximumSkew: Int
+    /// The scheme clients use to reach the service (`@target-uri` in RFC 9421 signatures):
+    /// `https` when tokend serves TLS itself or sits behind a TLS-terminating proxy.
+    public var publicScheme: String
+
+    public static let maximumBodySize = 64 * 1024
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, secretsPath: String? = nil,
+                auditLogPath: String = "tokend-audit.jsonl", auditSync: AuditLog.SyncMode = .durable,
+                maximumSkew: Int = CallerAuthenticator.defaultMaximumSkew, publicScheme: String = "http") {
+        self.host = host
+        self.port = port
+        self.secretsPath = secretsPath
+        self.auditLogPath = auditLogPath
+        self.auditSync = auditSync
+        self.maximumSkew = maximumSkew
+        self.publicScheme = publicScheme
+    }
+}

@@ -1,0 +1,128 @@
+import HTTPTypes
+import Logging
+import Hummingbird
+import NIOCore
+import TokenCore
+
+/// `POST /v1/tokens`. One way through: limit the body → authenticate → rate-limit → check the
+/// media type → validate → clamp → sign → audit (durable) → respond. Every refusal is answered
+/// with JSON and recorded; a token exists only once its audit record is on disk.
+struct TokenEndpoint: Sendable {
+    let service: TokenService
+
+    func handle(_ request: Request, context: TokenRequestContext) async -> Response {
+        do {
+            return try await issue(request, context: context)
+        } catch let error as APIError {
+            return error.response(requestID: context.requestID)
+        } catch {
+            return APIError(status: .internalServerError, code: "internal_error", message: "internal error")
+                .response(requestID: context.requestID)
+        }
+    }
+
+    private func issue(_ request: Request, context: TokenRequestContext) async throws -> Response {
+        let now = WallClock.now()
+        var denial = AuditRecord(event: .requestRejected, requestID: context.requestID, remote: context.remoteAddress, status: 0)
+
+        // The body first: authentication needs its bytes (Content-Digest), and a huge body must
+        // be refused without buffering it.
+        let body: [UInt8]
+        do {
+            body = try await readBody(request)
+        } catch let error as APIError {
+            denial.status = Int(error.status.code)
+            denial.reason = error.code
+            await service.recordDenial(denial)
+            throw error
+        }
+
+        let configuration = service.configuration
+        let authenticated: AuthenticatedCaller
+        do {
+            authenticated = try configuration.authenticator.authenticate(parts(of: request, body: body), now: now)
+        } catch {
+            service.metrics.authenticationFailed(error.reason)
+            denial.event = .authDenied
+            denial.status = 401
+            denial.reason = error.reason.rawValue
+            denial.caller = error.claimedKeyID
+            await service.recordDenial(denial)
+            throw APIError.unauthenticated(error)
+        }
+        let caller = authenticated.caller
+        context.notes.caller = caller.id
+        denial.caller = caller.id
+        denial.auth = authenticated.method.rawValue
+
+        do {
+            if let rate = caller.rateLimit,
+               let retryAfter = service.rateLimiter.acquire(callerID: caller.id, rate: rate, now: Double(WallClock.nowMilliseconds()) / 1000) {
+                throw APIError.rateLimited(retryAfter: retryAfter)
+            }
+            guard isJSON(request.headers[.contentType]) else { throw APIError.unsupportedMediaType }
+            let tokenRequest: TokenRequest
+            let issued: IssuedToken
+            do {
+                tokenRequest = try TokenRequest(json: body)
+                denial.identity = tokenRequest.identity
+                denial.ttlRequested = tokenRequest.ttl
+                issued = try configuration.issuer.issue(tokenRequest, for: .caller(caller), now: now)
+            } catch {
+                throw APIError.rejected(error)
+            }
+            let record = AuditRecord.issued(issued, requestID: context.requestID, caller: caller.id,
+                                            auth: authenticated.method.rawValue, remote: context.remoteAddress)
+            do {
+                try await service.auditLog.append(record)
+            } catch {
+                // Fail closed: the token was never released, so it does not exist.
+                service.logger.error("audit write failed; token withheld", metadata: ["request_id": "\(context.requestID)", "error": "\(error)"])
+                throw APIError.auditUnavailable
+            }
+            service.metrics.tokenIssued(caller: caller.id)
+            return Response.json(issued.responseJSON())
+        } catch let error as APIError {
+            if error.status != .serviceUnavailable {
+                denial.status = Int(error.status.code)
+                denial.reason = error.code
+                if let identity = denial.identity, (try? IdentityRule.validate(identity)) == nil {
+                    denial.identity = nil  // never write an invalid (possibly forged) identity
+                }
+                await service.recordDenial(denial)
+            }
+            throw error
+        }
+    }
+
+    private func readBody(_ request: Request) async throws -> [UInt8] {
+        let limit = ServerSettings.maximumBodySize
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+            throw APIError.payloadTooLarge
+        }
+        var request = request
+        do {
+            var buffer = try await request.collectBody(upTo: limit)
+            return buffer.readBytes(length: buffer.readableBytes) ?? []
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError.payloadTooLarge
+        }
+    }
+
+    private func parts(of request: Request, body: [UInt8]) -> RequestParts {
+        RequestParts(method: request.method.rawValue, scheme: service.settings.publicScheme,
+                     authority: request.head.authority ?? "", path: request.uri.path, query: request.uri.query,
+                     headers: request.headers, body: body)
+    }
+
+    /// `application/json`, with any parameters (`; charset=utf-8`), in any letter case.
+    private func isJSON(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingWhitespace.lowercased() }
+        return mediaType == "application/json"
+    }
+}
+
+extension Substring {
+    fileprivate var trimmingWhitespace: String { String(self).trimmingWhitespace }
+}

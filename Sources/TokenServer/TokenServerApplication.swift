@@ -1,0 +1,66 @@
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import ServiceLifecycle
+import TokenCore
+import UnixSignals
+
+/// Builds the Hummingbird application around a `TokenService`: routes, middleware, connection
+/// limits, and the services that run beside the server (SIGHUP reloads, denial summaries).
+public enum TokenServerApplication {
+    /// Slow or idle clients are cut off after this long without a byte.
+    public static let idleTimeout: TimeAmount = .seconds(30)
+
+    public static func make(service: TokenService, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
+        let router = Router(context: TokenRequestContext.self)
+        router.middlewares.add(RequestObserver(logger: service.logger))
+        router.middlewares.add(MetricsMiddleware())
+        let endpoint = TokenEndpoint(service: service)
+        router.post("/v1/tokens") { request, context in await endpoint.handle(request, context: context) }
+        OperationsRoutes(service: service).register(on: router)
+
+        // Header limits well above any real client's, far below what would let one connection
+        // hold much memory.
+        let http1 = HTTP1Channel.Configuration(
+            idleTimeout: idleTimeout,
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 32 * 1024, maxHeaderFieldCount: 100))
+        return Application(
+            router: router,
+            server: .http1(configuration: http1),
+            configuration: ApplicationConfiguration(address: .hostname(service.settings.host, port: service.settings.port),
+                                                    serverName: nil, backlog: 1024),
+            services: [SignalHandler(service: service), DenialFlusher(service: service)],
+            onServerRunning: onServerRunning,
+            logger: service.logger
+        )
+    }
+}
+
+/// SIGHUP: reload the secrets file and reopen the audit log (logrotate's `create` style).
+struct SignalHandler: Service {
+    let service: TokenService
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            service.reloadSecrets()
+            service.auditLog.reopen()
+            service.logger.notice("audit log reopened", metadata: ["path": "\(service.settings.auditLogPath)"])
+        }
+    }
+}
+
+/// Writes the counts of coalesced denials once per slice.
+struct DenialFlusher: Service {
+    let service: TokenService
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: .seconds(service.coalescer.sliceSeconds))
+            await service.flushCoalescedDenials()
+        }
+    }
+}

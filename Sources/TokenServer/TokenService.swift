@@ -1,0 +1,77 @@
+import Logging
+import Synchronization
+import TokenCore
+
+/// The running service's state: the current configuration (swapped whole on reload) and what
+/// outlives a reload — replay cache, rate limiter, audit log, denial coalescer.
+public final class TokenService: Sendable {
+    /// What a secrets file becomes once loaded: read together, replaced together.
+    struct Configuration: Sendable {
+        let secrets: Secrets
+        let issuer: TokenIssuer
+        let authenticator: CallerAuthenticator
+    }
+
+    public let settings: ServerSettings
+    public let auditLog: AuditLog
+    let replayCache = ReplayCache()
+    let rateLimiter = RateLimiter()
+    let coalescer = DenialCoalescer()
+    let metrics: ServerMetrics
+    let logger: Logger
+    private let current: Mutex<Configuration>
+
+    public init(settings: ServerSettings, secrets: Secrets, auditLog: AuditLog, metrics: ServerMetrics, logger: Logger) {
+        self.settings = settings
+        self.auditLog = auditLog
+        self.metrics = metrics
+        self.logger = logger
+        current = Mutex(Self.configuration(secrets, replayCache: replayCache, maximumSkew: settings.maximumSkew))
+    }
+
+    private static func configuration(_ secrets: Secrets, replayCache: ReplayCache, maximumSkew: Int) -> Configuration {
+        Configuration(secrets: secrets, issuer: TokenIssuer(secrets: secrets),
+                      authenticator: CallerAuthenticator(secrets: secrets, replayCache: replayCache, maximumSkew: maximumSkew))
+    }
+
+    var configuration: Configuration { current.withLock { $0 } }
+
+    /// Reloads the secrets file (SIGHUP). A file that fails to load is reported and changes
+    /// nothing: the running configuration stays.
+    @discardableResult
+    public func reloadSecrets() -> Bool {
+        guard let path = settings.secretsPath else {
+            logger.notice("reload requested; --dev has no secrets file to reload")
+            return false
+        }
+        do {
+            let secrets = try SecretsLoader.load(path: path)
+            let configuration = Self.configuration(secrets, replayCache: replayCache, maximumSkew: settings.maximumSkew)
+            current.withLock { $0 = configuration }
+            logger.notice("secrets reloaded", metadata: ["signing_keys": "\(secrets.signingKeys.count)", "callers": "\(secrets.callers.count)", "active_kid": "\(secrets.activeKey.kid)"])
+            return true
+        } catch {
+            logger.error("secrets reload failed; keeping the running configuration", metadata: ["error": "\(error.message)"])
+            return false
+        }
+    }
+
+    /// Records a denial or rejection, coalescing repeats (see `DenialCoalescer`). A denial's
+    /// answer does not wait for a failed audit write: there is no token to withhold.
+    func recordDenial(_ record: AuditRecord) async {
+        for record in coalescer.admit(record, now: WallClock.now()) {
+            do {
+                try await auditLog.append(record)
+            } catch {
+                logger.error("audit write failed for a denial", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Writes the counts of coalesced denials whose time slice has ended.
+    func flushCoalescedDenials() async {
+        for record in coalescer.flush(now: WallClock.now()) {
+            try? await auditLog.append(record)
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Hummingbird
+import Logging
+import NIOCore
+import TokenCore
+import TokenServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HTTP service.",
+        discussion: """
+            POST /v1/tokens mints a token for an authenticated caller (API key or RFC 9421
+            hmac-sha256 signature); GET /healthz, /readyz and /metrics are for operators.
+            SIGHUP reloads the secrets file and reopens the audit log; SIGTERM or SIGINT stops
+            gracefully (requests in flight finish).
+
+            --dev needs no secrets file: it makes an ephemeral signing key and a caller "dev" with
+            every grant, prints the caller's API key and HMAC secret once, binds 127.0.0.1 only and
+            audits to ./tokend-audit.jsonl.
+            """
+    )
+
+    @OptionGroup var secretsOptions: SecretsOptions
+
+    @Option(help: ArgumentHelp("Address to bind. Env: TOKEND_HOST.", valueName: "host"))
+    var host: String?
+
+    @Option(help: ArgumentHelp("Port to listen on (0: any free port). Env: TOKEND_PORT.", valueName: "port"))
+    var port: Int?
+
+    @Option(name: .customLong("audit-log"), help: ArgumentHelp("The audit log (JSON Lines). Env: TOKEND_AUDIT_LOG.", valueName: "path"))
+    var auditLog: String?
+
+    @Option(name: .customLong("audit-sync"), help: ArgumentHelp(
+        "durable (fdatasync before every answer, the default) or none (write only; survives a crash of tokend, not of the machine). Env: TOKEND_AUDIT_SYNC.",
+        valueName: "mode"))
+    var auditSync: String?
+
+    @Option(name: .customLong("max-skew"), help: ArgumentHelp("Seconds a signature's created may differ from the server clock. Env: TOKEND_MAX_SKEW.", valueName: "seconds"))
+    var maxSkew: Int?
+
+    @Option(name: .customLong("public-scheme"), help: ArgumentHelp(
+        "The scheme clients use to reach tokend, for @target-uri in signatures: http, or https behind a TLS-terminating proxy. Env: TOKEND_PUBLIC_SCHEME.",
+        valueName: "scheme"))
+    var publicScheme: String?
+
+    @Flag(help: "Ephemeral secrets and one caller, for development; binds 127.0.0.1 only. Env: TOKEND_DEV=1.")
+    var dev = false
+
+    func run() async throws {
+        let isDev = Environment.flag(dev, "TOKEND_DEV")
+        let settings = try settings(dev: isDev)
+        var logger = Logger(label: "tokend")
+        logger.logLevel = Environment.value("TOKEND_LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
+
+        let devSecrets: DevSecrets? = isDev ? DevSecrets.make() : nil
+        let secrets = try devSecrets?.secrets ?? secretsOptions.load()
+        let metrics = ServerMetrics.shared
+        let auditLog: AuditLog
+        do {
+            auditLog = try AuditLog(path: settings.auditLogPath, key: secrets.auditKey, syncMode: settings.auditSync) { seconds, records, succeeded in
+                metrics.auditCommitted(seconds: seconds, records: records, succeeded: succeeded)
+            }
+        } catch {
+            throw CommandFailure.usage("\(error)")
+        }
+        defer { auditLog.close() }
+        if auditLog.recovery.tornBytesCut > 0 {
+            logger.warning("audit log: cut a torn last line left by a crash (never acknowledged)", metadata: [
+                "path": "\(settings.auditLogPath)", "bytes": "\(auditLog.recovery.tornBytesCut)",
+                "last_seq": "\(auditLog.recovery.lastSequence)"])
+        }
+        let service = TokenService(settings: settings, secrets: secrets, auditLog: auditLog, metrics: metrics, logger: logger)
+        let app = TokenServerApplication.make(service: service) { channel in
+            let port = channel.localAddress?.port ?? settings.port
+            if let devSecrets { Self.printDevBanner(devSecrets, host: settings.host, port: port) }
+            Console.out("tokend: listening on http://\(settings.host):\(port)")
+        }
+        try await app.runService()
+    }
+
+    private func settings(dev: Bool) throws(CommandFailure) -> ServerSettings {
+        var settings = ServerSettings()
+        settings.host = Environment.resolve(host, "TOKEND_HOST") ?? "127.0.0.1"
+        if dev, !["127.0.0.1", "localhost", "::1"].contains(settings.host) {
+            throw .usage("--dev binds 127.0.0.1 only: its secrets are printed on the terminal")
+        }
+        if let text = Environment.resolve(port.map(String.init), "TOKEND_PORT") {
+            guard let value = Int(text), (0...65535).contains(value) else { throw .usage("--port must be 0…65535") }
+            settings.port = value
+        }
+        settings.secretsPath = dev ? nil : try Environment.require(secretsOptions.secrets, "--secrets", "TOKEND_SECRETS")
+        settings.auditLogPath = Environment.resolve(auditLog, "TOKEND_AUDIT_LOG") ?? "tokend-audit.jsonl"
+        if let text = Environment.resolve(auditSync, "TOKEND_AUDIT_SYNC") {
+            guard let mode = AuditLog.SyncMode(rawValue: text) else { throw .usage("--audit-sync must be durable or none") }
+            settings.auditSync = mode
+        }
+        if let text = Environment.resolve(maxSkew.map(String.init), "TOKEND_MAX_SKEW") {
+            guard let value = Int(text), value > 0 else { throw .usage("--max-skew must be a positive number of seconds") }
+            settings.maximumSkew = value
+        }
+        settings.publicScheme = Environment.resolve(publicScheme, "TOKEND_PUBLIC_SCHEME") ?? "http"
+        guard ["http", "https"].contains(settings.publicScheme) else { throw .usage("--public-scheme must be http or https") }
+        return settings
+    }
+
+    /// Shown once: the dev caller's credentials and a request that works as pasted.
+    static func printDevBanner(_ dev: DevSecrets, host: String, port: Int) {
+        let base = "http://\(host):\(port)"
+        Console.out("""
+            tokend --dev: ephemeral signing key and one caller, "\(DevSecrets.callerID)" (grants: \(DevSecrets.grants.sorted().joined(separator: ", ")))
+            Nothing here is kept: restart and these credentials are gone.
+            API key: \(dev.apiKey)
+            HMAC secret: \(dev.hmacSecret)
+            Try:
+              curl -s -X POST \(base)/v1/tokens -H 'Authorization: Bearer \(dev.apiKey)' -H 'Content-Type: application/json' -d '{"identity":"alice","grants":{"chat":{}}}'
+            """)
+    }
+}
