@@ -86,13 +86,24 @@ let package = Package(
         // Helpers shared by the test targets: temporary files, sample secrets, running `tokend`.
         .target(
             name: "TestSupport",
-            dependencies: ["TokenCore"],
+            dependencies: [
+                "TokenCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "TokenCoreTests",
             dependencies: ["TokenCore", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        // A real `tokend serve` on a loopback port, driven by a real HTTP client.
+        .testTarget(
+            name: "ServerTests",
+            dependencies: ["TokenCore", "TestSupport", "tokend"],
             swiftSettings: strictSettings
         ),
         // Runs the built `tokend` binary as a user would.

@@ -104,6 +104,8 @@ struct TokenEndpoint: Sendable {
         do {
             var buffer = try await request.collectBody(upTo: limit)
             return buffer.readBytes(length: buffer.readableBytes) ?? []
+        } catch is NIOTooManyBytesError {
+            throw APIError.payloadTooLarge
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError.payloadTooLarge
         }

@@ -59,8 +59,10 @@ struct DenialFlusher: Service {
 
     func run() async throws {
         while !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: .seconds(service.coalescer.sliceSeconds))
-            await service.flushCoalescedDenials()
+            try? await cancelWhenGracefulShutdown {
+                try await Task.sleep(for: .seconds(service.coalescer.sliceSeconds))
+            }
+            await service.flushCoalescedDenials(all: Task.isShuttingDownGracefully)
         }
     }
 }

@@ -68,9 +68,10 @@ public final class TokenService: Sendable {
         }
     }
 
-    /// Writes the counts of coalesced denials whose time slice has ended.
-    func flushCoalescedDenials() async {
-        for record in coalescer.flush(now: WallClock.now()) {
+    /// Writes the counts of coalesced denials whose time slice has ended (all of them when the
+    /// service is stopping).
+    func flushCoalescedDenials(all: Bool = false) async {
+        for record in coalescer.flush(now: all ? Int.max : WallClock.now()) {
             try? await auditLog.append(record)
         }
     }

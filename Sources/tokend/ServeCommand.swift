@@ -113,6 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
             Nothing here is kept: restart and these credentials are gone.
             API key: \(dev.apiKey)
             HMAC secret: \(dev.hmacSecret)
+            Signing secret: \(dev.signingSecret)   (kid "\(dev.signingKID)"; to verify tokens, e.g. with PyJWT)
             Try:
               curl -s -X POST \(base)/v1/tokens -H 'Authorization: Bearer \(dev.apiKey)' -H 'Content-Type: application/json' -d '{"identity":"alice","grants":{"chat":{}}}'
             """)

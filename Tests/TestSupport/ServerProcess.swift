@@ -1,0 +1,95 @@
+import Foundation
+
+/// A real `tokend serve` process on a loopback port, with everything it prints captured (for
+/// the tests that check what it logs).
+public final class ServerProcess: @unchecked Sendable {
+    // @unchecked: the output buffers are guarded by `lock`; the rest is set once in `start`.
+    public let process = Process()
+    private let lock = NSLock()
+    private var stdoutData = Data()
+    private var stderrData = Data()
+    public private(set) var port = 0
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var stdout: String { lock.withLock { String(decoding: stdoutData, as: UTF8.self) } }
+    public var stderr: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
+
+    /// Starts `tokend serve` with `arguments` (add `--port 0`) and waits until it listens.
+    public init(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) async throws {
+        process.executableURL = Executables.tokend
+        process.arguments = ["serve"] + arguments
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TOKEND_") }
+        env.merge(environment) { $1 }
+        process.environment = env
+        if let directory { process.currentDirectoryURL = directory }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        out.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            self?.lock.withLock { self?.stdoutData.append(data) }
+        }
+        err.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            self?.lock.withLock { self?.stderrData.append(data) }
+        }
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let range = stdout.range(of: "listening on http://127.0.0.1:") {
+                let digits = stdout[range.upperBound...].prefix { $0.isNumber }
+                if let port = Int(digits) {
+                    self.port = port
+                    return
+                }
+            }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        process.terminate()
+        throw StartFailure(stdout: stdout, stderr: stderr)
+    }
+
+    public struct StartFailure: Error, CustomStringConvertible {
+        public let stdout: String
+        public let stderr: String
+        public var description: String { "tokend serve did not start\nstdout: \(stdout)\nstderr: \(stderr)" }
+    }
+
+    public func signal(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// SIGTERM, then waits for the process to exit; returns its status.
+    @discardableResult
+    public func stop() async -> Int32 {
+        if process.isRunning { process.terminate() }
+        return await waitForExit()
+    }
+
+    /// SIGKILL: no chance to clean up, as in a crash.
+    public func kill9() async {
+        signal(SIGKILL)
+        _ = await waitForExit()
+    }
+
+    public func waitForExit() async -> Int32 {
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        return process.terminationStatus
+    }
+
+    /// Waits until `text` appears in the combined output.
+    public func waitForOutput(_ text: String, timeout: Double = 10) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if stdout.contains(text) || stderr.contains(text) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+}
