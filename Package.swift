@@ -103,7 +103,7 @@ let package = Package(
         // A real `tokend serve` on a loopback port, driven by a real HTTP client.
         .testTarget(
             name: "ServerTests",
-            dependencies: ["TokenCore", "TestSupport", "tokend"],
+            dependencies: ["TokenCore", "TestSupport", "tokend", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         // Runs the built `tokend` binary as a user would.

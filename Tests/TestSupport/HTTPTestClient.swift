@@ -19,22 +19,23 @@ public struct HTTPResult: Sendable {
 }
 
 public enum HTTPTestClient {
-    public static func send(_ method: String, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> HTTPResult {
+    public static func send(_ method: String, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
+                            timeout: TimeAmount = .seconds(15)) async throws -> HTTPResult {
         var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: method)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
+        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
         var buffer = try await response.body.collect(upTo: 4 << 20)
         return HTTPResult(status: Int(response.status.code), headers: response.headers, body: buffer.readBytes(length: buffer.readableBytes) ?? [])
     }
 
     /// POST /v1/tokens with an API key.
     public static func mint(_ base: String, apiKey: String, body: String, contentType: String = "application/json",
-                            extraHeaders: [(String, String)] = []) async throws -> HTTPResult {
+                            extraHeaders: [(String, String)] = [], timeout: TimeAmount = .seconds(15)) async throws -> HTTPResult {
         try await send("POST", base + "/v1/tokens",
                        headers: [("Authorization", "Bearer \(apiKey)"), ("Content-Type", contentType)] + extraHeaders,
-                       body: Array(body.utf8))
+                       body: Array(body.utf8), timeout: timeout)
     }
 
     /// POST /v1/tokens signed with RFC 9421 by tokend's own signer.

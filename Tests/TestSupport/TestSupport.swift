@@ -33,6 +33,9 @@ public enum SampleSecrets {
     public static let apiKey = "tkd_test-api-key-for-the-test-suite-only"
     public static let hmacSecret = "caller-hmac-secret-0123456789abcdef-0123"
 
+    /// The same file without the caller's rate limit, for load.
+    public static var unlimitedToml: String { toml.replacingOccurrences(of: "rate_limit = 50\n", with: "") }
+
     public static var toml: String {
         """
         issuer = "tokend-test"

@@ -38,6 +38,11 @@ public enum AuditVerifier {
                         throw broken("seq \(seq) follows \(previous.seq): records were reordered or duplicated")
                     }
                     if seq > previous.seq + 1 {
+                        let missing = previous.seq + 1
+                        let laterSeqs = lines[(index + 1)...].lazy.compactMap { try? JSONParser.parse($0).objectValue?["seq"]?.integerValue }
+                        if laterSeqs.contains(missing) {
+                            throw broken("seq \(seq) follows \(previous.seq), and seq \(missing) comes later: records were reordered")
+                        }
                         throw broken("seq \(seq) follows \(previous.seq): \(seq - previous.seq - 1) record(s) before this line were deleted")
                     }
                     if prev != previous.link {

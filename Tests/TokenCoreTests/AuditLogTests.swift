@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import TokenCore
+
+struct AuditLogTests {
+    func record(_ n: Int, event: AuditRecord.Event = .tokenIssued) -> AuditRecord {
+        AuditRecord(event: event, requestID: "req-\(n)", caller: "web", auth: "api_key", remote: "127.0.0.1",
+                    identity: "user-\(n)", grants: ["chat"], ttlRequested: 60, ttl: 1800, kid: "k", jti: "jti-\(n)",
+                    tokenSHA256: SHA256.hash("token-\(n)").hex, status: 200)
+    }
+
+    func lines(_ path: String) throws -> [String] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    func verify(_ paths: [String], key: HMACKey? = nil) throws -> AuditVerifier.Report {
+        try AuditVerifier.verify(files: paths.map { ($0, Array(FileManager.default.contents(atPath: $0)!)) }, key: key)
+    }
+
+    @Test func recordsAreChainedAndDurable() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.url.appendingPathComponent("audit.jsonl").path
+        let log = try AuditLog(path: path, key: nil)
+        for n in 1...3 { try await log.append(record(n)) }
+        log.close()
+        let written = try lines(path)
+        #expect(written.count == 3)
+        let first = try #require(try JSONParser.parse(written[0]).objectValue)
+        #expect(first.keys.first == "seq" && first.keys.last == "prev")
+        #expect(first["seq"]?.integerValue == 1)
+        #expect(first["prev"] == .string(AuditChain.genesis))
+        #expect(first["token_sha256"] == .string(SHA256.hash("token-1").hex))
+        #expect(first["time"]?.stringValue?.hasSuffix("Z") == true)
+        let second = try #require(try JSONParser.parse(written[1]).objectValue)
+        #expect(second["prev"] == .string(SHA256.hash(written[0]).hex))
+        #expect(try verify([path]) == .init(records: 3, continuesFromSequence: nil))
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    }
+
+    @Test func keyedChainsNeedTheKey() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.url.appendingPathComponent("audit.jsonl").path
+        let key = HMACKey(utf8: "audit-key-0123456789abcdef-0123456789")
+        let log = try AuditLog(path: path, key: key)
+        for n in 1...3 { try await log.append(record(n)) }
+        log.close()
+        #expect(try verify([path], key: key).records == 3)
+        #expect { try verify([path]) } throws: { "\($0)".contains("pass --secrets") }
+        #expect(throws: AuditVerifier.Broken.self) { try verify([path], key: HMACKey(utf8: "another-key-0123456789abcdef-012345")) }
+    }
+
+    /// Edited, deleted, reordered and truncated records are each caught and named.
+    @Test func verifyCatchesTampering() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.url.appendingPathComponent("audit.jsonl").path
+        let log = try AuditLog(path: path, key: nil)
+        for n in 1...5 { try await log.append(record(n)) }
+        log.close()
+        let original = try lines(path)
+        func check(_ tampered: [String], trailingNewline: Bool = true, _ expected: String, line: Int) throws {
+            let text = tampered.joined(separator: "\n") + (trailingNewline ? "\n" : "")
+            #expect { try AuditVerifier.verify(files: [("audit", Array(text.utf8))], key: nil) } throws: { error in
+                guard let broken = error as? AuditVerifier.Broken else { return false }
+                return broken.line == line && broken.reason.contains(expected)
+            }
+        }
+        var edited = original
+        edited[1] = edited[1].replacingOccurrences(of: "user-2", with: "user-X")
+        try check(edited, "was edited", line: 3)
+        var deleted = original
+        deleted.remove(at: 2)
+        try check(deleted, "deleted", line: 3)
+        var reordered = original
+        reordered.swapAt(1, 2)
+        try check(reordered, "reordered", line: 2)
+        var truncated = original
+        truncated[4] = String(truncated[4].prefix(40))
+        try check(truncated, trailingNewline: false, "truncated", line: 5)
+        try check(original.map { $0 } + ["not json"], "not an audit record", line: 6)
+    }
+
+    @Test func aTornTailIsCutAndTheChainContinues() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.url.appendingPathComponent("audit.jsonl").path
+        let log = try AuditLog(path: path, key: nil)
+        for n in 1...2 { try await log.append(record(n)) }
+        log.close()
+        // A crash in the middle of a write: half a line, no newline.
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"seq":3,"time":"2026-11-2"#.utf8))
+        try handle.close()
+        let reopened = try AuditLog(path: path, key: nil)
+        #expect(reopened.recovery.tornBytesCut == 26)
+        #expect(reopened.recovery.lastSequence == 2)
+        try await reopened.append(record(3))
+        reopened.close()
+        #expect(try verify([path]).records == 3)
+    }
+
+    @Test func rotationCarriesTheChainIntoTheNewFile() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.url.appendingPathComponent("audit.jsonl").path
+        let rotated = path + ".1"
+        let log = try AuditLog(path: path, key: nil)
+        for n in 1...2 { try await log.append(record(n)) }
+        try FileManager.default.moveItem(atPath: path, toPath: rotated)  // logrotate
+        log.reopen()
+        try await log.append(record(3))
+        log.close()
+        #expect(try lines(path).count == 1)
+        #expect(try verify([rotated, path]).records == 3)
+        #expect(try verify([path]).continuesFromSequence == 3)
+    }
+
+    @Test func aFullDiskFailsTheWriteAndMarksTheLogUnhealthy() async throws {
+        let log = try AuditLog(path: "/dev/full", key: nil)
+        #expect(log.isHealthy)
+        await #expect(throws: AuditLog.Unavailable.self) { try await log.append(record(1)) }
+        #expect(!log.isHealthy)
+        #expect(log.readinessProblem()?.contains("No space left on device") == true)
+        log.close()
+    }
+
+    /// The path stops being a writable file mid-run, then becomes writable again: writes fail
+    /// while it is broken and recover by themselves, and the chain stays whole.
+    @Test func recoversWhenThePathIsWritableAgain() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.url.appendingPathComponent("audit.jsonl").path
+        let log = try AuditLog(path: path, key: nil)
+        try await log.append(record(1))
+        let kept = path + ".kept"
+        try FileManager.default.moveItem(atPath: path, toPath: kept)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)  // not a file any more
+        await #expect(throws: AuditLog.Unavailable.self) { try await log.append(record(2)) }
+        #expect(!log.isHealthy)
+        try FileManager.default.removeItem(atPath: path)
+        try await log.append(record(3))
+        #expect(log.isHealthy)
+        log.close()
+        #expect(try verify([kept, path]).records == 2)
+    }
+
+    /// Many concurrent appends share syncs: fewer commits than records, every record once.
+    @Test func concurrentAppendsAreGroupCommitted() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.url.appendingPathComponent("audit.jsonl").path
+        let commits = Counter()
+        let log = try AuditLog(path: path, key: nil) { _, _, _ in commits.increment() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 1...400 { group.addTask { try await log.append(self.record(n)) } }
+            try await group.waitForAll()
+        }
+        log.close()
+        let written = try lines(path)
+        #expect(written.count == 400)
+        #expect(Set(written.compactMap { try? JSONParser.parse($0).objectValue?["request_id"]?.stringValue }).count == 400)
+        #expect(commits.value < 400, "\(commits.value) commits for 400 records")
+        #expect(try verify([path]).records == 400)
+    }
+
+    @Test func denialsAreCoalescedPerSourceAndReason() {
+        let coalescer = DenialCoalescer(sliceSeconds: 10, maximumSources: 2)
+        func denial(_ remote: String, _ reason: String = "invalid") -> AuditRecord {
+            AuditRecord(event: .authDenied, requestID: "r", remote: remote, status: 401, reason: reason)
+        }
+        #expect(coalescer.admit(denial("1.1.1.1"), now: 100).count == 1)
+        for _ in 0..<1000 { #expect(coalescer.admit(denial("1.1.1.1"), now: 101).isEmpty) }
+        #expect(coalescer.admit(denial("1.1.1.1", "missing"), now: 101).count == 1)  // another reason
+        #expect(coalescer.admit(denial("2.2.2.2"), now: 102).count == 1)  // beyond 2 sources: overflow entry
+        #expect(coalescer.admit(denial("3.3.3.3"), now: 102).isEmpty)
+        let summaries = coalescer.flush(now: 110)
+        #expect(summaries.map(\.count) .contains(1000))
+        #expect(summaries.compactMap(\.count).reduce(0, +) == 1001)
+        // A new slice: the first denial is written again.
+        #expect(coalescer.admit(denial("1.1.1.1"), now: 111).count == 1)
+    }
+}
+
+/// A thread-safe counter for callbacks from the audit writer thread.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}
