@@ -4,7 +4,8 @@ import NIOCore
 import TokenCore
 
 /// `/healthz` (alive), `/readyz` (secrets loaded and the audit log writable, checked on every
-/// call) and `/metrics` (Prometheus text). None needs authentication, and none reveals a secret.
+/// call), `/metrics` (Prometheus text) and `/openapi.yaml` (the API's description). None needs
+/// authentication, and none reveals a secret.
 struct OperationsRoutes: Sendable {
     let service: TokenService
 
@@ -15,6 +16,12 @@ struct OperationsRoutes: Sendable {
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: service.metrics.render())))
+        }
+        let openAPI = ByteBuffer(bytes: PackageResources.openapi_yaml)
+        router.get("/openapi.yaml") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/yaml"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: openAPI))
         }
     }
 

@@ -12,6 +12,18 @@ public struct ServerSettings: Sendable {
     /// The scheme clients use to reach the service (`@target-uri` in RFC 9421 signatures):
     /// `https` when tokend serves TLS itself or sits behind a TLS-terminating proxy.
     public var publicScheme: String
+    /// PEM files to serve HTTPS directly; nil serves plain HTTP (TLS at an ingress or proxy).
+    public var tls: TLSFiles?
+
+    public struct TLSFiles: Sendable {
+        public let certificateChainPath: String
+        public let privateKeyPath: String
+
+        public init(certificateChainPath: String, privateKeyPath: String) {
+            self.certificateChainPath = certificateChainPath
+            self.privateKeyPath = privateKeyPath
+        }
+    }
 
     public static let maximumBodySize = 64 * 1024
 

@@ -1,5 +1,7 @@
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -13,7 +15,7 @@ public enum TokenServerApplication {
     public static let idleTimeout: TimeAmount = .seconds(30)
 
     public static func make(service: TokenService, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in })
-        -> some ApplicationProtocol
+        throws -> some ApplicationProtocol
     {
         let router = Router(context: TokenRequestContext.self)
         router.middlewares.add(RequestObserver(logger: service.logger))
@@ -29,13 +31,26 @@ public enum TokenServerApplication {
             httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 32 * 1024, maxHeaderFieldCount: 100))
         return Application(
             router: router,
-            server: .http1(configuration: http1),
+            server: try serverBuilder(http1: http1, tls: service.settings.tls),
             configuration: ApplicationConfiguration(address: .hostname(service.settings.host, port: service.settings.port),
                                                     serverName: nil, backlog: 1024),
             services: [SignalHandler(service: service), DenialFlusher(service: service)],
             onServerRunning: onServerRunning,
             logger: service.logger
         )
+    }
+}
+
+extension TokenServerApplication {
+    /// Plain HTTP/1.1, or HTTPS with the given certificate chain and key (TLS 1.2 and later,
+    /// swift-nio-ssl's default server ciphers).
+    static func serverBuilder(http1: HTTP1Channel.Configuration, tls: ServerSettings.TLSFiles?) throws -> HTTPServerBuilder {
+        guard let tls else { return .http1(configuration: http1) }
+        let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChainPath).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem)
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        configuration.minimumTLSVersion = .tlsv12
+        return try .tls(.http1(configuration: http1), tlsConfiguration: configuration)
     }
 }
 

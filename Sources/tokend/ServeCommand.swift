@@ -45,6 +45,12 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "scheme"))
     var publicScheme: String?
 
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("PEM certificate chain: serve HTTPS directly. Env: TOKEND_TLS_CERT.", valueName: "pem"))
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("PEM private key for --tls-cert. Env: TOKEND_TLS_KEY.", valueName: "pem"))
+    var tlsKey: String?
+
     @Flag(help: "Ephemeral secrets and one caller, for development; binds 127.0.0.1 only. Env: TOKEND_DEV=1.")
     var dev = false
 
@@ -72,12 +78,23 @@ struct ServeCommand: AsyncParsableCommand {
                 "last_seq": "\(auditLog.recovery.lastSequence)"])
         }
         let service = TokenService(settings: settings, secrets: secrets, auditLog: auditLog, metrics: metrics, logger: logger)
-        let app = TokenServerApplication.make(service: service) { channel in
-            let port = channel.localAddress?.port ?? settings.port
-            if let devSecrets { Self.printDevBanner(devSecrets, host: settings.host, port: port) }
-            Console.out("tokend: listening on http://\(settings.host):\(port)")
-        }
+        let app = try Self.application(service: service, dev: devSecrets)
         try await app.runService()
+    }
+
+    /// The application, announcing its address (and, with --dev, the credentials) once it listens.
+    static func application(service: TokenService, dev: DevSecrets?) throws(CommandFailure) -> some ApplicationProtocol {
+        let settings = service.settings
+        let scheme = settings.tls == nil ? "http" : "https"
+        do {
+            return try TokenServerApplication.make(service: service) { channel in
+                let base = "\(scheme)://\(settings.host):\(channel.localAddress?.port ?? settings.port)"
+                if let dev { printDevBanner(dev, base: base) }
+                Console.out("tokend: listening on \(base)")
+            }
+        } catch {
+            throw .usage("cannot set up TLS: \(error)")
+        }
     }
 
     private func settings(dev: Bool) throws(CommandFailure) -> ServerSettings {
@@ -100,14 +117,18 @@ struct ServeCommand: AsyncParsableCommand {
             guard let value = Int(text), value > 0 else { throw .usage("--max-skew must be a positive number of seconds") }
             settings.maximumSkew = value
         }
-        settings.publicScheme = Environment.resolve(publicScheme, "TOKEND_PUBLIC_SCHEME") ?? "http"
+        switch (Environment.resolve(tlsCert, "TOKEND_TLS_CERT"), Environment.resolve(tlsKey, "TOKEND_TLS_KEY")) {
+        case (nil, nil): break
+        case (let cert?, let key?): settings.tls = .init(certificateChainPath: cert, privateKeyPath: key)
+        default: throw .usage("--tls-cert and --tls-key go together")
+        }
+        settings.publicScheme = Environment.resolve(publicScheme, "TOKEND_PUBLIC_SCHEME") ?? (settings.tls == nil ? "http" : "https")
         guard ["http", "https"].contains(settings.publicScheme) else { throw .usage("--public-scheme must be http or https") }
         return settings
     }
 
     /// Shown once: the dev caller's credentials and a request that works as pasted.
-    static func printDevBanner(_ dev: DevSecrets, host: String, port: Int) {
-        let base = "http://\(host):\(port)"
+    static func printDevBanner(_ dev: DevSecrets, base: String) {
         Console.out("""
             tokend --dev: ephemeral signing key and one caller, "\(DevSecrets.callerID)" (grants: \(DevSecrets.grants.sorted().joined(separator: ", ")))
             Nothing here is kept: restart and these credentials are gone.

@@ -100,6 +100,10 @@ struct TokenEndpointTests {
                        "http_server_request_duration_bucket", "tokend_audit_commit_duration_seconds_bucket"] {
             #expect(metrics.text.contains(series), "\(series)")
         }
+        let openAPI = try await HTTPTestClient.send("GET", fixture.base + "/openapi.yaml")
+        #expect(openAPI.status == 200)
+        #expect(openAPI.text.hasPrefix("openapi: 3.0.3"))
+        #expect(openAPI.text.contains("/v1/tokens:"))
         await fixture.server.stop()
     }
 }

@@ -10,7 +10,7 @@ public final class ServerProcess: @unchecked Sendable {
     private var stderrData = Data()
     public private(set) var port = 0
 
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var baseURL: String { "\(stdout.contains("listening on https") ? "https" : "http")://127.0.0.1:\(port)" }
     public var stdout: String { lock.withLock { String(decoding: stdoutData, as: UTF8.self) } }
     public var stderr: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
 
@@ -37,8 +37,10 @@ public final class ServerProcess: @unchecked Sendable {
         try process.run()
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            if let range = stdout.range(of: "listening on http://127.0.0.1:") {
-                let digits = stdout[range.upperBound...].prefix { $0.isNumber }
+            let output = stdout
+            if let announced = output.range(of: "listening on "),
+               let range = output[announced.upperBound...].range(of: "://127.0.0.1:") {
+                let digits = output[range.upperBound...].prefix { $0.isNumber }
                 if let port = Int(digits) {
                     self.port = port
                     return
