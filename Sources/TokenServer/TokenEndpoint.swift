@@ -118,13 +118,15 @@ struct TokenEndpoint: Sendable {
     }
 
     /// `application/json`, with any parameters (`; charset=utf-8`), in any letter case.
+    /// Compared on bytes: this runs on every request.
     private func isJSON(_ contentType: String?) -> Bool {
         guard let contentType else { return false }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingWhitespace.lowercased() }
-        return mediaType == "application/json"
+        let expected = "application/json".utf8
+        var utf8 = contentType.utf8[...]
+        while let first = utf8.first, first == 0x20 || first == 0x09 { utf8 = utf8.dropFirst() }
+        guard utf8.count >= expected.count,
+              zip(utf8, expected).allSatisfy({ $0 | 0x20 == $1 | 0x20 }) else { return false }
+        let rest = utf8.dropFirst(expected.count)
+        return rest.allSatisfy { $0 == 0x20 || $0 == 0x09 } || rest.drop { $0 == 0x20 || $0 == 0x09 }.first == UInt8(ascii: ";")
     }
-}
-
-extension Substring {
-    fileprivate var trimmingWhitespace: String { String(self).trimmingWhitespace }
 }

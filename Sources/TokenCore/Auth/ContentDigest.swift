@@ -43,16 +43,33 @@ public enum ContentDigest {
     }
 }
 
-/// Standard base64 with padding (RFC 4648 §4), which structured-field byte sequences use.
+/// Standard base64 with padding (RFC 4648 §4), which structured-field byte sequences use: the
+/// base64url coder with the two alphabet differences and the padding handled here.
 func standardBase64(_ bytes: [UInt8]) -> String {
-    Base64URL.encode(bytes).map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 }
-        .reduce(into: "") { $0.append($1) } + String(repeating: "=", count: (3 - bytes.count % 3) % 3)
+    var encoded = Array(Base64URL.encode(bytes).utf8)
+    for index in encoded.indices {
+        if encoded[index] == UInt8(ascii: "-") { encoded[index] = UInt8(ascii: "+") }
+        else if encoded[index] == UInt8(ascii: "_") { encoded[index] = UInt8(ascii: "/") }
+    }
+    encoded += repeatElement(UInt8(ascii: "="), count: (3 - bytes.count % 3) % 3)
+    return String(decoding: encoded, as: UTF8.self)
 }
 
 func decodeStandardBase64(_ text: String) -> [UInt8]? {
-    var trimmed = Substring(text)
-    while trimmed.hasSuffix("=") { trimmed = trimmed.dropLast() }
-    guard text.utf8.count % 4 == 0, !trimmed.contains("-"), !trimmed.contains("_") else { return nil }
-    let urlSafe = String(trimmed.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
-    return Base64URL.decode(urlSafe)
+    var bytes = Array(text.utf8)
+    guard bytes.count % 4 == 0 else { return nil }
+    var padding = 0
+    while padding < 2, bytes.last == UInt8(ascii: "=") {
+        bytes.removeLast()
+        padding += 1
+    }
+    for index in bytes.indices {
+        switch bytes[index] {
+        case UInt8(ascii: "+"): bytes[index] = UInt8(ascii: "-")
+        case UInt8(ascii: "/"): bytes[index] = UInt8(ascii: "_")
+        case UInt8(ascii: "-"), UInt8(ascii: "_"): return nil  // the URL-safe alphabet is not base64
+        default: break
+        }
+    }
+    return Base64URL.decode(bytes: bytes)
 }

@@ -41,15 +41,23 @@ public final class ReplayCache: Sendable {
         var expiries: [[UInt8]: Int] = [:]
         /// Keys grouped by expiry second, so a purge touches only what has expired.
         var buckets: [Int: [[UInt8]]] = [:]
+        /// Every bucket before this second has been purged.
+        var purgedUntil = Int.min
 
         mutating func purge(now: Int) {
-            guard !buckets.isEmpty else { return }
-            for second in buckets.keys where second < now {
-                for key in buckets[second]! where expiries[key] == second {
-                    expiries[key] = nil
-                }
-                buckets[second] = nil
+            guard now > purgedUntil else { return }
+            defer { purgedUntil = now }
+            // Walk the seconds since the last purge; after a long quiet spell, the buckets instead.
+            if purgedUntil != Int.min && now - purgedUntil <= buckets.count {
+                for second in purgedUntil..<now { drop(second) }
+            } else {
+                for second in buckets.keys where second < now { drop(second) }
             }
+        }
+
+        private mutating func drop(_ second: Int) {
+            guard let keys = buckets.removeValue(forKey: second) else { return }
+            for key in keys where expiries[key] == second { expiries[key] = nil }
         }
     }
 }

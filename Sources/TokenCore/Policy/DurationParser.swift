@@ -30,10 +30,12 @@ public enum DurationParser {
     }
 }
 
-extension String {
+extension StringProtocol {
     /// Without leading and trailing white space (Foundation-free).
-
     public var trimmingWhitespace: String {
-        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else {
+            return ""
+        }
+        return String(self[first...last])
     }
 }
