@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Checks deploy/ without a Docker engine or a cluster: the Dockerfile statically, the Kubernetes
+# manifests with kubernetes-validate (PyPI) and kustomize's resource list, the systemd unit with
+# systemd-analyze verify when the tool exists.
+#   Tests/Deploy/check.sh PYTHON TOKEND_BINARY
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PYTHON="$1"; TOKEND="$(realpath "$2")"
+
+"$PYTHON" Tests/Deploy/check_dockerfile.py .
+
+# Every resource the kustomization lists exists and validates against the Kubernetes schemas.
+resources=$(sed -n '/^resources:/,/^[^ -]/p' deploy/kubernetes/kustomization.yaml | sed -n 's/^ *- *//p')
+files=()
+for resource in $resources; do
+  [ -f "deploy/kubernetes/$resource" ] || { echo "FAIL kustomization lists a missing file: $resource"; exit 1; }
+  files+=("deploy/kubernetes/$resource")
+done
+"$PYTHON" -m kubernetes_validate --strict "${files[@]}"
+echo "kubernetes: ${#files[@]} manifests valid"
+
+if command -v systemd-analyze >/dev/null; then
+  # Verify a copy whose ExecStart points at the binary just built (the unit names the installed path).
+  unit_dir="$(mktemp -d)"
+  sed "s#/usr/local/bin/tokend#$TOKEND#" deploy/systemd/tokend.service > "$unit_dir/tokend.service"
+  out="$(systemd-analyze verify "$unit_dir/tokend.service" 2>&1 || true)"
+  rm -rf "$unit_dir"
+  # Only problems in our unit count (a container's own units may not verify).
+  problems="$(grep 'tokend.service' <<<"$out" | grep -v "Failed to resolve user\|not found, proceeding anyway" || true)"
+  if [ -n "$problems" ]; then echo "FAIL systemd-analyze verify:"; echo "$problems"; exit 1; fi
+  echo "systemd: tokend.service verified"
+else
+  echo "systemd: systemd-analyze not installed; unit not verified"
+fi
