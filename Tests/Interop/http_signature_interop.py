@@ -24,7 +24,7 @@ from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver,
 from requests_http_signature import HTTPSignatureAuth
 from requests_http_signature import algorithms as rhs_algorithms
 
-TOKEND = sys.argv[1]
+TOKEND = os.path.abspath(sys.argv[1])
 SIGNING_SECRET = "interop-signing-secret-0123456789abcdef-0123"
 HMAC_SECRET = "interop-hmac-secret-0123456789abcdef-012345"
 API_KEY = "tkd_interop-api-key-0123456789"
@@ -126,6 +126,30 @@ grants = ["chat"]
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+# `tokend serve --dev`, the README's first command: the curl line it prints returns a token that
+# PyJWT verifies with the signing secret it prints.
+with tempfile.TemporaryDirectory() as directory:
+    dev = subprocess.Popen([TOKEND, "serve", "--dev", "--port", "0"], cwd=directory,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        banner = []
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            line = dev.stdout.readline()
+            banner.append(line)
+            if "listening on" in line:
+                break
+        curl_line = next((l.strip() for l in banner if l.strip().startswith("curl ")), None)
+        secret = next((l.split()[2] for l in banner if l.startswith("Signing secret: ")), None)
+        check(curl_line is not None and secret is not None, "serve --dev prints a curl line and the signing secret")
+        output = subprocess.run(curl_line, shell=True, capture_output=True, text=True, timeout=20).stdout
+        token = __import__("json").loads(output)["token"]
+        claims = jwt.decode(token, secret, algorithms=["HS256"])
+        check(claims["sub"] == "alice" and "chat" in claims["grants"], "the printed curl line's token verifies with PyJWT")
+    finally:
+        dev.terminate()
+        dev.wait(timeout=15)
 
 print(f"http-signature interop: {len(passes)} passed, {len(failures)} failed")
 sys.exit(1 if failures else 0)
