@@ -15,9 +15,9 @@ struct AuditVerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Recompute the audit log's hash chain; exit 0 only for an intact log.",
         discussion: """
-            Give rotated files oldest first (tokend-audit.jsonl.2 tokend-audit.jsonl.1
+            Give rotated files oldest first (tokend-audit.jsonl.2 tokend-audit.jsonl.1 \
             tokend-audit.jsonl): the chain runs across them. Names the first broken line and why:
-            edited, deleted, reordered or truncated records. A log keyed with audit_key needs
+            edited, deleted, reordered or truncated records. A log keyed with audit_key needs \
             --secrets.
             """
     )

@@ -6,7 +6,7 @@ struct DecodeCommand: ParsableCommand {
         commandName: "decode",
         abstract: "Print a token's header and payload without verifying it.",
         discussion: """
-            Prints {"header": …, "payload": …} as one JSON line (pipe it to jq). Nothing is
+            Prints {"header": …, "payload": …} as one JSON line (pipe it to jq). Nothing is \
             verified: use `tokend verify` to trust a token. Pass - to read the token from stdin.
             """
     )

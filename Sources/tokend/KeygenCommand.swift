@@ -6,7 +6,7 @@ struct KeygenCommand: ParsableCommand {
         commandName: "keygen",
         abstract: "Print fresh key material and the TOML lines to paste into the secrets file.",
         discussion: """
-            Without a kind, prints one of each. Values come from OpenSSL's RAND_bytes.
+            Without a kind, prints one of each. Values come from OpenSSL's RAND_bytes. \
             An API key is shown once: only its SHA-256 goes into the secrets file.
             """
     )

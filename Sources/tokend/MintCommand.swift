@@ -6,11 +6,11 @@ struct MintCommand: AsyncParsableCommand {
         commandName: "mint",
         abstract: "Mint a token: offline with the secrets file, or from a running service with --url.",
         discussion: """
-            Prints the token alone on stdout and any warning on stderr, so that
-            TOKEN=$(tokend mint …) captures just the token. The secrets file's caller grant lists
+            Prints the token alone on stdout and any warning on stderr, so that \
+            TOKEN=$(tokend mint …) captures just the token. The secrets file's caller grant lists \
             do not apply: whoever holds the file holds every key.
 
-            With --url, asks a running tokend as a caller would (POST /v1/tokens), with an API key
+            With --url, asks a running tokend as a caller would (POST /v1/tokens), with an API key \
             or an RFC 9421 signature; the caller's grant list and max_ttl apply there.
 
             Examples:

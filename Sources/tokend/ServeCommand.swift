@@ -10,13 +10,13 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the HTTP service.",
         discussion: """
-            POST /v1/tokens mints a token for an authenticated caller (API key or RFC 9421
-            hmac-sha256 signature); GET /healthz, /readyz and /metrics are for operators.
-            SIGHUP reloads the secrets file and reopens the audit log; SIGTERM or SIGINT stops
+            POST /v1/tokens mints a token for an authenticated caller (API key or RFC 9421 \
+            hmac-sha256 signature); GET /healthz, /readyz and /metrics are for operators. \
+            SIGHUP reloads the secrets file and reopens the audit log; SIGTERM or SIGINT stops \
             gracefully (requests in flight finish).
 
-            --dev needs no secrets file: it makes an ephemeral signing key and a caller "dev" with
-            every grant, prints the caller's API key and HMAC secret once, binds 127.0.0.1 only and
+            --dev needs no secrets file: it makes an ephemeral signing key and a caller "dev" with \
+            every grant, prints the caller's API key and HMAC secret once, binds 127.0.0.1 only and \
             audits to ./tokend-audit.jsonl.
             """
     )

@@ -7,9 +7,9 @@ struct SignCommand: ParsableCommand {
         commandName: "sign",
         abstract: "Print RFC 9421 signature headers for a request, for curl.",
         discussion: """
-            Signs with hmac-sha256, covering @method, @target-uri and (with a body)
-            content-digest, with created, keyid, alg and a random nonce. Prints one
-            "Name: value" line per header, or curl -H arguments with --curl. A signature is
+            Signs with hmac-sha256, covering @method, @target-uri and (with a body) \
+            content-digest, with created, keyid, alg and a random nonce. Prints one \
+            "Name: value" line per header, or curl -H arguments with --curl. A signature is \
             accepted once and for --max-skew (300 s) around its creation: sign every request.
 
             Example:

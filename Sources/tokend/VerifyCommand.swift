@@ -6,8 +6,8 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Verify a token's signature, expiry and claims against the secrets file.",
         discussion: """
-            Accepts only HS256 tokens signed by a key in the secrets file (found by the header's
-            kid, or for Twilio tokens by iss). Exit 0 and print the claims when valid; exit 1 and
+            Accepts only HS256 tokens signed by a key in the secrets file (found by the header's \
+            kid, or for Twilio tokens by iss). Exit 0 and print the claims when valid; exit 1 and \
             say why when not. Pass - as TOKEN to read it from stdin and keep it out of ps.
             """
     )
