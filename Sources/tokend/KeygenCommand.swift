@@ -46,7 +46,7 @@ struct KeygenCommand: ParsableCommand {
                 # and put only its SHA-256 into the caller's entry:
                 [[callers]]
                 id = "my-backend"
-                api_key_sha256 = "\(KeyMaterial.apiKeyFingerprint(apiKey))"
+                api_key_sha256 = "\(KeyMaterial.apiKeySHA256Hex(apiKey))"
                 grants = ["data_sync"]
 
                 """

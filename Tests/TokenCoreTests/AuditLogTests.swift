@@ -124,6 +124,35 @@ struct AuditLogTests {
         log.close()
     }
 
+    /// A real full file system (a small tmpfs; needs root, as CI has): readiness warns before the
+    /// disk is full, and a write that runs out of space fails, leaving only whole records.
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+    func aFullFileSystemFailsCleanly() async throws {
+        let directory = try TemporaryDirectory()
+        let mount = try Executables.run(URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", "size=2m", "tmpfs", directory.url.path])
+        try #require(mount.status == 0, "mount: \(mount.stderr)")
+        defer { _ = try? Executables.run(URL(fileURLWithPath: "/bin/umount"), [directory.url.path]) }
+        let path = directory.url.appendingPathComponent("audit.jsonl").path
+        let log = try AuditLog(path: path, key: nil)
+        #expect(log.readinessProblem()?.contains("MiB free on its file system") == true)
+        try await log.append(record(1))
+        // Fill the rest of the file system, then ask for a record larger than what is left.
+        let filler = directory.url.appendingPathComponent("filler").path
+        FileManager.default.createFile(atPath: filler, contents: nil)
+        let handle = try #require(FileHandle(forWritingAtPath: filler))
+        let chunk = Data(repeating: 0x61, count: 4096)
+        while (try? handle.write(contentsOf: chunk)) != nil {}
+        try? handle.close()
+        var big = record(2)
+        big.identity = String(repeating: "x", count: 200_000)
+        await #expect(throws: AuditLog.Unavailable.self) { try await log.append(big) }
+        #expect(!log.isHealthy)
+        try FileManager.default.removeItem(atPath: filler)
+        try await log.append(record(3))
+        log.close()
+        #expect(try verify([path]).records == 2)
+    }
+
     /// The path stops being a writable file mid-run, then becomes writable again: writes fail
     /// while it is broken and recover by themselves, and the chain stays whole.
     @Test func recoversWhenThePathIsWritableAgain() async throws {

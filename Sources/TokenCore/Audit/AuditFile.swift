@@ -123,12 +123,4 @@ struct AuditFile {
         guard ftruncate(descriptor, off_t(size)) == 0 else { throw IOError("cannot truncate audit log", path: path) }
         committedSize = size
     }
-
-    /// Free space where the log lives, for readiness; nil when it cannot be measured.
-    func availableBytes() -> Int? {
-        guard isRegular else { return nil }
-        var info = statvfs()
-        guard fstatvfs(descriptor, &info) == 0 else { return nil }
-        return Int(info.f_bavail) * Int(info.f_frsize)
-    }
 }

@@ -112,11 +112,20 @@ public final class AuditLog: @unchecked Sendable {
     public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
     public var lastFailure: String? { lastError.withLock { $0 } }
 
-    /// Why the log cannot take records now, or nil: the last write failed, or the path can no
-    /// longer be written (checked on every call, for `/readyz`).
+    /// Less free space than this on the log's file system and `/readyz` says so, before a write fails.
+    public static let minimumFreeBytes = 16 * 1024 * 1024
+
+    /// Why the log cannot take records now, or nil: the last write failed, the path can no
+    /// longer be written, or its file system is nearly full (checked on every call, for `/readyz`).
     public func readinessProblem() -> String? {
         if !isHealthy { return "audit log: \(lastFailure ?? "last write failed")" }
         if access(path, W_OK) != 0 { return "audit log \(path) is not writable" }
+        var fileInfo = stat()
+        var fileSystem = statvfs()
+        if stat(path, &fileInfo) == 0, (fileInfo.st_mode & S_IFMT) == S_IFREG, statvfs(path, &fileSystem) == 0,
+           Int(fileSystem.f_bavail) * Int(fileSystem.f_frsize) < Self.minimumFreeBytes {
+            return "audit log \(path): less than \(Self.minimumFreeBytes >> 20) MiB free on its file system"
+        }
         return nil
     }
 

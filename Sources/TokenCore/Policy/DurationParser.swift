@@ -29,13 +29,3 @@ public enum DurationParser {
         return product
     }
 }
-
-extension StringProtocol {
-    /// Without leading and trailing white space (Foundation-free).
-    public var trimmingWhitespace: String {
-        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else {
-            return ""
-        }
-        return String(self[first...last])
-    }
-}

@@ -14,7 +14,7 @@ public enum KeyMaterial {
     }
 
     /// What the secrets file stores for an API key: its SHA-256 in hex.
-    public static func apiKeyFingerprint(_ apiKey: String) -> String {
+    public static func apiKeySHA256Hex(_ apiKey: String) -> String {
         SHA256.hash(apiKey).hex
     }
 }
