@@ -70,6 +70,17 @@ struct TokenEndpointTests {
         await fixture.server.stop()
     }
 
+    /// Header limits: a 40 KB header is refused (or the connection dropped), and the server
+    /// goes on serving everyone else.
+    @Test func hugeHeadersAreRefused() async throws {
+        let fixture = try await Fixture.start()
+        let huge = String(repeating: "x", count: 40_000)
+        let status = (try? await HTTPTestClient.send("GET", fixture.base + "/healthz", headers: [("X-Big", huge)]))?.status
+        #expect(status == nil || (400..<500).contains(status!), "\(String(describing: status))")
+        #expect(try await fixture.mint().status == 200)
+        await fixture.server.stop()
+    }
+
     @Test func requestIDsAreEchoedOnlyWhenSane() async throws {
         let fixture = try await Fixture.start()
         let sane = try await HTTPTestClient.send("GET", fixture.base + "/healthz", headers: [("X-Request-Id", "abc-123_x.y:z")])
