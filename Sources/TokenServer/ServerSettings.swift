@@ -12,6 +12,9 @@ public struct ServerSettings: Sendable {
     /// The scheme clients use to reach the service (`@target-uri` in RFC 9421 signatures):
     /// `https` when tokend serves TLS itself or sits behind a TLS-terminating proxy.
     public var publicScheme: String
+    /// Connections held open at once; beyond it, new ones wait in the listen backlog, so a flood
+    /// of idle connections cannot exhaust file descriptors.
+    public var maximumConnections = 4096
     /// PEM files to serve HTTPS directly; nil serves plain HTTP (TLS at an ingress or proxy).
     public var tls: TLSFiles?
 

@@ -32,8 +32,9 @@ public enum TokenServerApplication {
         return Application(
             router: router,
             server: try serverBuilder(http1: http1, tls: service.settings.tls),
-            configuration: ApplicationConfiguration(address: .hostname(service.settings.host, port: service.settings.port),
-                                                    serverName: nil, backlog: 1024),
+            configuration: ApplicationConfiguration(
+                address: .hostname(service.settings.host, port: service.settings.port), serverName: nil, backlog: 1024,
+                availableConnectionsDelegate: .maximum(service.settings.maximumConnections, logger: service.logger)),
             services: [SignalHandler(service: service), DenialFlusher(service: service)],
             onServerRunning: onServerRunning,
             logger: service.logger

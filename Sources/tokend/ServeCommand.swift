@@ -45,6 +45,10 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "scheme"))
     var publicScheme: String?
 
+    @Option(name: .customLong("max-connections"), help: ArgumentHelp(
+        "Connections held at once (default 4096); more wait in the listen backlog. Env: TOKEND_MAX_CONNECTIONS.", valueName: "count"))
+    var maxConnections: Int?
+
     @Option(name: .customLong("tls-cert"), help: ArgumentHelp("PEM certificate chain: serve HTTPS directly. Env: TOKEND_TLS_CERT.", valueName: "pem"))
     var tlsCert: String?
 
@@ -116,6 +120,10 @@ struct ServeCommand: AsyncParsableCommand {
         if let text = Environment.resolve(maxSkew.map(String.init), "TOKEND_MAX_SKEW") {
             guard let value = Int(text), value > 0 else { throw .usage("--max-skew must be a positive number of seconds") }
             settings.maximumSkew = value
+        }
+        if let text = Environment.resolve(maxConnections.map(String.init), "TOKEND_MAX_CONNECTIONS") {
+            guard let value = Int(text), value > 0 else { throw .usage("--max-connections must be a positive number") }
+            settings.maximumConnections = value
         }
         switch (Environment.resolve(tlsCert, "TOKEND_TLS_CERT"), Environment.resolve(tlsKey, "TOKEND_TLS_KEY")) {
         case (nil, nil): break
