@@ -5,14 +5,16 @@ import Synchronization
 /// The first denial of a kind (source address and reason) in a time slice is recorded at once;
 /// repeats in the same slice are only counted, and one record with `count` stands for them when
 /// the slice ends. At most `maximumSources` sources are tracked at a time; past that, further
-/// sources share one overflow entry per reason. So denials cost at most a few records per source
-/// and slice, however fast they come, and issued-token records are never crowded out.
+/// sources share one overflow entry per reason. So however fast denials come and from however
+/// many addresses, they cost at most `maximumSources` records per slice plus one summary per
+/// entry (with the defaults, ~200 records a second at worst), and issued-token records are never
+/// crowded out.
 public final class DenialCoalescer: Sendable {
     public let sliceSeconds: Int
     public let maximumSources: Int
     private let entries = Mutex<[Key: Entry]>([:])
 
-    public init(sliceSeconds: Int = 10, maximumSources: Int = 10_000) {
+    public init(sliceSeconds: Int = 10, maximumSources: Int = 1000) {
         self.sliceSeconds = sliceSeconds
         self.maximumSources = maximumSources
     }
