@@ -27,6 +27,18 @@ struct AuditHTTPTests {
         #expect(verify.stdout.contains("ok: 21 records"))
     }
 
+    /// An unauthenticated flood: every request is refused, but the audit log gets one record at
+    /// once and one summary with the count (at the slice's end, here at shutdown), not one per request.
+    @Test func aDenialFloodIsCoalesced() async throws {
+        let fixture = try await Fixture.start()
+        for _ in 0..<200 { #expect(try await fixture.mint(apiKey: "tkd_guess").status == 401) }
+        await fixture.server.stop()
+        let denials = try fixture.auditRecords().filter { $0["event"] == .string("auth.denied") }
+        #expect(denials.count <= 21, "\(denials.count) records for 200 denials")  // one per 10 s slice, plus its summary
+        #expect(denials.reduce(0) { $0 + ($1["count"]?.integerValue ?? 1) } == 200)
+        #expect(denials.allSatisfy { $0["reason"] == .string("invalid") && $0["remote"] == .string("127.0.0.1") })
+    }
+
     @Test func aFullDiskMeans503AndNoToken() async throws {
         let fixture = try await Fixture.start(auditPath: "/dev/full")
         #expect(try await HTTPTestClient.send("GET", fixture.base + "/readyz").status == 200)
