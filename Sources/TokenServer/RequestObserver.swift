@@ -48,7 +48,7 @@ struct RequestObserver: RouterMiddleware {
            header.utf8.allSatisfy({ $0 < 0x80 && (Character(Unicode.Scalar($0)).isLetter || Character(Unicode.Scalar($0)).isNumber || $0 == 0x2E || $0 == 0x5F || $0 == 0x3A || $0 == 0x2D) }) {
             return header
         }
-        return Base64URL.encode(SecureRandom.bytes(12))
+        return SecureRandom.identifier()
     }
 }
 

@@ -74,7 +74,7 @@ struct CryptoTests {
         let second = SecureRandom.bytes(32)
         #expect(first.count == 32)
         #expect(first != second)
-        let ids = Set((0..<1000).map { _ in TokenMinter.randomJTI() })
+        let ids = Set((0..<1000).map { _ in SecureRandom.identifier() })
         #expect(ids.count == 1000)
         #expect(ids.allSatisfy { $0.utf8.count == 22 && Base64URL.decode($0)?.count == 16 })
     }

@@ -26,6 +26,17 @@ public enum SecureRandom {
         pool.withLock { $0.take128Bits() }
     }
 
+    /// 128 random bits as 22 base64url characters, from the pool: token ids and request ids,
+    /// made on every request.
+    public static func identifier() -> String {
+        let random = pooled128Bits()
+        return withUnsafeBytes(of: random) { raw in
+            String(unsafeUninitializedCapacity: Base64URL.encodedLength(of: 16)) { buffer in
+                Base64URL.encode(raw, into: buffer.baseAddress!)
+            }
+        }
+    }
+
     private static let pool = Mutex(RandomPool())
 }
 

@@ -12,7 +12,7 @@ public enum TokenMinter {
         let jti: String
         switch key.profile {
         case .generic:
-            jti = randomJTI()
+            jti = SecureRandom.identifier()  // 128 random bits: a jti names exactly one token
             writer.raw("{\"iss\":"); writer.string(issuer)
             writer.raw(",\"sub\":"); writer.string(identity)
             writer.raw(",\"iat\":"); writer.integer(now)
@@ -37,15 +37,5 @@ public enum TokenMinter {
         writer.raw("}}")
         let token = writer.withBytes { JWS.sign(encodedHeader: key.encodedHeader, payload: $0, key: key.hmacKey) }
         return Minted(token: token, jti: jti)
-    }
-
-    /// 128 random bits, base64url: unique per token, so a jti names exactly one token.
-    static func randomJTI() -> String {
-        let random = SecureRandom.pooled128Bits()
-        return withUnsafeBytes(of: random) { raw in
-            String(unsafeUninitializedCapacity: Base64URL.encodedLength(of: 16)) { buffer in
-                Base64URL.encode(raw, into: buffer.baseAddress!)
-            }
-        }
     }
 }
