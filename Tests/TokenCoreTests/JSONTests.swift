@@ -24,6 +24,16 @@ struct JSONTests {
         #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse(text) }
     }
 
+    /// Duplicates are found in small objects (scanned) and in large ones (hashed) alike.
+    @Test func duplicateNamesInObjectsOfEverySize() throws {
+        for size in [2, 15, 16, 17, 40] {
+            let members = (0..<size).map { "\"k\($0)\":\($0)" }
+            _ = try JSONParser.parse("{" + members.joined(separator: ",") + "}")
+            let duplicated = members + ["\"k1\":0"]
+            #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse("{" + duplicated.joined(separator: ",") + "}") }
+        }
+    }
+
     @Test func rejectsInvalidUTF8() {
         #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse([0x22, 0xff, 0xfe, 0x22]) }
         #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse([0x22, 0xc0, 0xaf, 0x22]) }  // overlong "/"

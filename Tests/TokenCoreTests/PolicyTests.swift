@@ -68,6 +68,13 @@ struct RequestValidationTests {
         #expect(throws: TokenRequestError.self) { try IdentityRule.validate("") }
         #expect(throws: TokenRequestError.self) { try IdentityRule.validate("alice\nINFO forged log line") }
         #expect(throws: TokenRequestError.self) { try IdentityRule.validate("a\u{7f}") }
+        #expect(throws: TokenRequestError.self) { try IdentityRule.validate("a\u{85}b") }  // NEL, a C1 control
+        try IdentityRule.validate("a\u{a0}b\u{200b}")  // no-break space and zero-width space are not Cc
+        // The range check agrees with Unicode's general category over the BMP.
+        for value in 0..<0x10000 {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            #expect(IdentityRule.isControl(scalar) == (scalar.properties.generalCategory == .control))
+        }
     }
 
     @Test func grantRules() throws {

@@ -70,7 +70,9 @@ public struct JSONParser {
         guard depth <= maximumDepth else { throw error("nesting deeper than \(maximumDepth) levels") }
         position += 1
         var members: [JSONObject.Member] = []
-        var seen = Set<String>()
+        // Duplicate names are found by a linear scan while the object is small (request bodies
+        // have three members), and by a set once it is not.
+        var seen: Set<String>?
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             position += 1
@@ -81,7 +83,14 @@ public struct JSONParser {
             guard current == UInt8(ascii: "\"") else { throw error("expected a member name in quotes") }
             let keyOffset = position
             let key = try parseString()
-            guard seen.insert(key).inserted else {
+            let isDuplicate: Bool
+            if seen != nil {
+                isDuplicate = !seen!.insert(key).inserted
+            } else {
+                isDuplicate = members.contains { $0.key == key }
+                if members.count >= 16 { seen = Set(members.map(\.key) + [key]) }
+            }
+            guard !isDuplicate else {
                 throw SyntaxError(offset: keyOffset, reason: "duplicate member name")
             }
             skipWhitespace()

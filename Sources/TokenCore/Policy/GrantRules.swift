@@ -26,7 +26,7 @@ public enum GrantRules {
             if name == "identity" {
                 throw TokenRequestError(.invalidRequest, "grant name 'identity' is reserved")
             }
-            if name.isEmpty || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            if name.isEmpty || name.unicodeScalars.contains(where: IdentityRule.isControl) {
                 throw TokenRequestError(.invalidRequest, "grant names must be non-empty and without control characters")
             }
             guard case .object(let fields) = member.value else {
