@@ -69,16 +69,24 @@ struct SignalHandler: Service {
     }
 }
 
-/// Writes the counts of coalesced denials once per slice.
+/// Writes the counts of coalesced denials once per slice, and what is left when the service stops.
 struct DenialFlusher: Service {
     let service: TokenService
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            try? await cancelWhenGracefulShutdown {
-                try await Task.sleep(for: .seconds(service.coalescer.sliceSeconds))
+        while true {
+            do {
+                try await cancelWhenGracefulShutdown {
+                    try await Task.sleep(for: .seconds(service.coalescer.sliceSeconds))
+                }
+            } catch {
+                // Graceful shutdown, or cancellation because another service failed (the server
+                // could not bind, say): either way the loop ends here. Swallowing the error and
+                // looping would spin on a cancelled sleep.
+                break
             }
-            await service.flushCoalescedDenials(all: Task.isShuttingDownGracefully)
+            await service.flushCoalescedDenials()
         }
+        await service.flushCoalescedDenials(all: true)
     }
 }

@@ -83,7 +83,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let service = TokenService(settings: settings, secrets: secrets, auditLog: auditLog, metrics: metrics, logger: logger)
         let app = try Self.application(service: service, dev: devSecrets)
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            // A failed start (the port is taken, the address does not exist) ends here too.
+            throw CommandFailure.usage("the service stopped: \(error)")
+        }
     }
 
     /// The application, announcing its address (and, with --dev, the credentials) once it listens.

@@ -32,3 +32,29 @@ struct DevModeTests {
         #expect(result.stderr.contains("127.0.0.1 only"))
     }
 }
+
+/// A server that cannot start must say so and exit, not linger.
+struct StartupFailureTests {
+    @Test func aTakenPortEndsTheProcessWithAnError() async throws {
+        let fixture = try await Fixture.start()
+        let second = Process()
+        second.executableURL = Executables.tokend
+        second.arguments = ["serve", "--secrets", fixture.secretsPath, "--port", String(fixture.server.port),
+                            "--audit-log", fixture.directory.url.appendingPathComponent("second.jsonl").path]
+        let errors = Pipe()
+        second.standardError = errors
+        second.standardOutput = FileHandle.nullDevice
+        try second.run()
+        let deadline = Date().addingTimeInterval(10)
+        while second.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let stillRunning = second.isRunning
+        if stillRunning { kill(second.processIdentifier, SIGKILL) }
+        #expect(!stillRunning, "a server that could not bind kept running")
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 2)
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(message.contains("Address already in use"), "\(message)")
+        #expect(try await fixture.mint().status == 200)  // the first server is unaffected
+        await fixture.server.stop()
+    }
+}
