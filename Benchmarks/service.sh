@@ -21,12 +21,18 @@ run() {  # run NAME SYNC SCRIPT [SCRIPT-ARGS...]
   else
     wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$script" "http://127.0.0.1:$PORT${PATH_OF[$name]}" >"$out"
   fi
+  # Group commit at work: records written per fdatasync (or per write, without sync).
+  local metrics records syncs
+  metrics=$(curl -s "http://127.0.0.1:$PORT/metrics")
+  records=$(awk '/^tokend_audit_records_total\{result="ok"\}/ {print $2}' <<<"$metrics")
+  syncs=$(awk '/^tokend_audit_commit_duration_seconds_count\{result="ok"\}/ {print $2}' <<<"$metrics")
   stop_server
   local rps p50 p99 non2xx lines
   rps=$(wrk_field "$out" rps); p50=$(wrk_field "$out" p50); p99=$(wrk_field "$out" p99); non2xx=$(wrk_field "$out" non2xx)
   lines=$(wc -l <"$WORK/audit.jsonl" 2>/dev/null || echo 0)
   RPS[$name]=$rps
-  printf "%-14s rps=%-8s p50=%-7s p99=%-7s non2xx=%-6s audit_lines=%s\n" "$name" "$rps" "${p50}ms" "${p99}ms" "$non2xx" "$lines"
+  printf "%-14s rps=%-8s p50=%-7s p99=%-7s non2xx=%-6s audit_lines=%-7s records_per_commit=%s\n" "$name" "$rps" "${p50}ms" "${p99}ms" "$non2xx" "$lines" \
+    "$(awk -v r="${records:-0}" -v s="${syncs:-0}" 'BEGIN { if (s > 0) printf "%.1f", r / s; else print "-" }')"
 }
 
 declare -A PATH_OF=([floor]=/healthz [apikey]=/v1/tokens [hmac]=/v1/tokens [apikey-nosync]=/v1/tokens)

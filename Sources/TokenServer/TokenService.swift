@@ -56,8 +56,9 @@ public final class TokenService: Sendable {
         }
     }
 
-    /// Records a denial or rejection, coalescing repeats (see `DenialCoalescer`). A denial's
-    /// answer does not wait for a failed audit write: there is no token to withhold.
+    /// Records a denial or rejection, coalescing repeats (see `DenialCoalescer`). The answer
+    /// waits for the record like any other, but is sent even if the write fails: there is no
+    /// token to withhold.
     func recordDenial(_ record: AuditRecord) async {
         for record in coalescer.admit(record, now: WallClock.now()) {
             do {

@@ -26,6 +26,16 @@ enum Environment {
         return value
     }
 
+    /// A whole-number flag or variable within `range`; `fallback` when neither is set.
+    static func integer(_ flag: Int?, _ option: String, _ name: String, in range: ClosedRange<Int>,
+                        default fallback: Int) throws(CommandFailure) -> Int {
+        guard let text = resolve(flag.map(String.init), name) else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            throw .usage("\(option) must be a whole number within \(range.lowerBound)…\(range.upperBound)")
+        }
+        return value
+    }
+
     /// A boolean flag, or the variable set to 1/true/yes.
     static func flag(_ flag: Bool, _ name: String) -> Bool {
         flag || ["1", "true", "yes"].contains(value(name)?.lowercased() ?? "")

@@ -112,24 +112,17 @@ struct ServeCommand: AsyncParsableCommand {
         if dev, !["127.0.0.1", "localhost", "::1"].contains(settings.host) {
             throw .usage("--dev binds 127.0.0.1 only: its secrets are printed on the terminal")
         }
-        if let text = Environment.resolve(port.map(String.init), "TOKEND_PORT") {
-            guard let value = Int(text), (0...65535).contains(value) else { throw .usage("--port must be 0…65535") }
-            settings.port = value
-        }
+        settings.port = try Environment.integer(port, "--port", "TOKEND_PORT", in: 0...65535, default: settings.port)
         settings.secretsPath = dev ? nil : try Environment.require(secretsOptions.secrets, "--secrets", "TOKEND_SECRETS")
         settings.auditLogPath = Environment.resolve(auditLog, "TOKEND_AUDIT_LOG") ?? "tokend-audit.jsonl"
         if let text = Environment.resolve(auditSync, "TOKEND_AUDIT_SYNC") {
             guard let mode = AuditLog.SyncMode(rawValue: text) else { throw .usage("--audit-sync must be durable or none") }
             settings.auditSync = mode
         }
-        if let text = Environment.resolve(maxSkew.map(String.init), "TOKEND_MAX_SKEW") {
-            guard let value = Int(text), value > 0 else { throw .usage("--max-skew must be a positive number of seconds") }
-            settings.maximumSkew = value
-        }
-        if let text = Environment.resolve(maxConnections.map(String.init), "TOKEND_MAX_CONNECTIONS") {
-            guard let value = Int(text), value > 0 else { throw .usage("--max-connections must be a positive number") }
-            settings.maximumConnections = value
-        }
+        settings.maximumSkew = try Environment.integer(maxSkew, "--max-skew", "TOKEND_MAX_SKEW", in: 1...86400,
+                                                       default: settings.maximumSkew)
+        settings.maximumConnections = try Environment.integer(maxConnections, "--max-connections", "TOKEND_MAX_CONNECTIONS",
+                                                              in: 1...1_000_000, default: settings.maximumConnections)
         switch (Environment.resolve(tlsCert, "TOKEND_TLS_CERT"), Environment.resolve(tlsKey, "TOKEND_TLS_KEY")) {
         case (nil, nil): break
         case (let cert?, let key?): settings.tls = .init(certificateChainPath: cert, privateKeyPath: key)

@@ -22,10 +22,8 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         let secrets = try secretsOptions.load()
-        let leewayText = Environment.resolve(leeway.map(String.init), "TOKEND_LEEWAY")
-        guard let leewaySeconds = leewayText.map({ Int($0) }) ?? JWTVerifier.defaultLeeway, leewaySeconds >= 0 else {
-            throw CommandFailure.usage("--leeway must be a whole number of seconds")
-        }
+        let leewaySeconds = try Environment.integer(leeway, "--leeway", "TOKEND_LEEWAY", in: 0...86400,
+                                                    default: JWTVerifier.defaultLeeway)
         let text = token == "-" ? Console.readStandardInput().trimmingWhitespace : token
         let verifier = JWTVerifier(keys: secrets.signingKeys, leeway: leewaySeconds)
         let verified: DecodedJWT

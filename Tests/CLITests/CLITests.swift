@@ -153,7 +153,7 @@ struct CLITests {
         // The printed API key's SHA-256 is the printed fingerprint.
         let lines = result.stdout.split(separator: "\n")
         let apiKey = try #require(lines.first { $0.contains("API key: ") }?.split(separator: " ").last)
-        #expect(result.stdout.contains("api_key_sha256 = \"\(SHA256Hex.of(String(apiKey)))\""))
+        #expect(result.stdout.contains("api_key_sha256 = \"\(KeyMaterial.apiKeySHA256Hex(String(apiKey)))\""))
         // Two runs never print the same secret.
         let again = try tokend("keygen", "signing-key").stdout
         #expect(!result.stdout.contains(String(again.split(separator: "\"")[3])))

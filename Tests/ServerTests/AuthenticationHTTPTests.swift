@@ -102,7 +102,7 @@ struct AuthenticationHTTPTests {
 
             [[callers]]
             id = "mobile"
-            api_key_sha256 = "\(SHA256Hex.of(newKey))"
+            api_key_sha256 = "\(KeyMaterial.apiKeySHA256Hex(newKey))"
             grants = []
 
             """

@@ -53,7 +53,7 @@ public enum SampleSecrets {
 
         [[callers]]
         id = "web"
-        api_key_sha256 = "\(SHA256Hex.of(apiKey))"
+        api_key_sha256 = "\(KeyMaterial.apiKeySHA256Hex(apiKey))"
         hmac_secret = "\(hmacSecret)"
         grants = ["data_sync", "chat"]
         max_ttl = 28800
@@ -61,10 +61,6 @@ public enum SampleSecrets {
 
         """
     }
-}
-
-public enum SHA256Hex {
-    public static func of(_ text: String) -> String { TokenCore.SHA256.hash(text).hex }
 }
 
 /// Runs a program to completion and captures its output.

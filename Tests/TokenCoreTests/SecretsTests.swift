@@ -61,7 +61,7 @@ struct SecretsTests {
 
     @Test func aCallerNeedsACredential() {
         let toml = SampleSecrets.toml
-            .replacingOccurrences(of: "api_key_sha256 = \"\(SHA256Hex.of(SampleSecrets.apiKey))\"\n", with: "")
+            .replacingOccurrences(of: "api_key_sha256 = \"\(KeyMaterial.apiKeySHA256Hex(SampleSecrets.apiKey))\"\n", with: "")
             .replacingOccurrences(of: "hmac_secret = \"\(SampleSecrets.hmacSecret)\"\n", with: "")
         #expect { try SecretsLoader.parse(toml: toml) } throws: { "\($0)".contains("callers[0] (id \"web\"): api_key_sha256 or hmac_secret is required") }
     }
