@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Shared state for many replicas (DESIGN §8): the Swift server ecosystem's PostgreSQL driver.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // The CLI's HTTP client (`mint --url`, `health`) and the tests' real client.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
@@ -70,11 +72,29 @@ let package = Package(
             resources: [.embedInCode("openapi.yaml")],
             swiftSettings: strictSettings
         ),
+        // Shared state in PostgreSQL: replay ledger, rate limits, audit chains, schema migrations.
+        .target(
+            name: "TokenPostgres",
+            dependencies: [
+                "TokenCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                // Only for `ConnectionPoolError`, which the pool throws when it cannot connect.
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "tokend",
             dependencies: [
                 "TokenCore",
                 "TokenServer",
+                "TokenPostgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

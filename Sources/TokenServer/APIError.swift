@@ -33,6 +33,10 @@ struct APIError: Error {
                                                message: "send Content-Type: application/json")
     static let auditUnavailable = APIError(status: .serviceUnavailable, code: "audit_unavailable",
                                            message: "the audit log cannot be written; no token was issued")
+    /// DESIGN §8: while PostgreSQL cannot answer, a mint is a 503 `audit_unavailable`: no token
+    /// without its shared record.
+    static let sharedStateUnavailable = APIError(status: .serviceUnavailable, code: "audit_unavailable",
+                                                 message: "the shared state (database) is unavailable; no token was issued")
     static let notFound = APIError(status: .notFound, code: "not_found", message: "no such endpoint")
     static let methodNotAllowed = APIError(status: .methodNotAllowed, code: "method_not_allowed", message: "method not allowed here")
 

@@ -3,15 +3,15 @@ import Hummingbird
 import NIOCore
 import TokenCore
 
-/// `/healthz` (alive), `/readyz` (secrets loaded and the audit log writable, checked on every
-/// call), `/metrics` (Prometheus text) and `/openapi.yaml` (the API's description). None needs
+/// `/healthz` (alive), `/readyz` (secrets loaded, the audit sink writable and the shared state
+/// reachable, checked on every call), `/metrics` (Prometheus text) and `/openapi.yaml` (the API's description). None needs
 /// authentication, and none reveals a secret.
 struct OperationsRoutes: Sendable {
     let service: TokenService
 
     func register(on router: Router<TokenRequestContext>) {
         router.get("/healthz") { _, _ in Response.json(Array(#"{"status":"ok"}"#.utf8)) }
-        router.get("/readyz") { _, _ in readiness() }
+        router.get("/readyz") { _, _ in await readiness() }
         router.get("/metrics") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
@@ -25,9 +25,10 @@ struct OperationsRoutes: Sendable {
         }
     }
 
-    func readiness() -> Response {
+    func readiness() async -> Response {
         var problems: [String] = []
-        if let problem = service.auditLog.readinessProblem() { problems.append(problem) }
+        if let problem = await service.stateReadiness() { problems.append(problem) }
+        if let problem = await service.state.audit.readinessProblem() { problems.append(problem) }
         var writer = JSONWriter()
         if problems.isEmpty {
             writer.raw(#"{"status":"ready","signing_key":"#)

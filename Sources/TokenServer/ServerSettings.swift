@@ -6,7 +6,8 @@ public struct ServerSettings: Sendable {
     public var port: Int
     /// The secrets file; nil in `--dev` mode, which makes ephemeral secrets instead.
     public var secretsPath: String?
-    public var auditLogPath: String
+    /// The audit log file; nil when the audit goes to PostgreSQL alone.
+    public var auditLogPath: String?
     public var auditSync: AuditLog.SyncMode
     public var maximumSkew: Int
     /// The scheme clients use to reach the service (`@target-uri` in RFC 9421 signatures):
@@ -31,7 +32,7 @@ public struct ServerSettings: Sendable {
     public static let maximumBodySize = 64 * 1024
 
     public init(host: String = "127.0.0.1", port: Int = 8080, secretsPath: String? = nil,
-                auditLogPath: String = "tokend-audit.jsonl", auditSync: AuditLog.SyncMode = .durable,
+                auditLogPath: String? = "tokend-audit.jsonl", auditSync: AuditLog.SyncMode = .durable,
                 maximumSkew: Int = CallerAuthenticator.defaultMaximumSkew, publicScheme: String = "http") {
         self.host = host
         self.port = port

@@ -42,12 +42,7 @@ struct TokenEndpoint: Sendable {
         do {
             authenticated = try configuration.authenticator.authenticate(parts(of: request, body: body), now: now)
         } catch {
-            service.metrics.authenticationFailed(error.reason)
-            denial.event = .authDenied
-            denial.status = 401
-            denial.reason = error.reason.rawValue
-            denial.caller = error.claimedKeyID
-            await service.recordDenial(denial)
+            await deny(error, record: denial)
             throw APIError.unauthenticated(error)
         }
         let caller = authenticated.caller
@@ -56,9 +51,22 @@ struct TokenEndpoint: Sendable {
         denial.auth = authenticated.method.rawValue
 
         do {
+            // Rate limit first, then the replay ledger: a refused request leaves no entry, so a
+            // throttled caller cannot fill the ledger.
             if let rate = caller.rateLimit,
-               let retryAfter = service.rateLimiter.acquire(callerID: caller.id, rate: rate, now: Double(WallClock.nowMilliseconds()) / 1000) {
+               let retryAfter = try await shared { try await service.state.rateLimiter.acquire(callerID: caller.id, rate: rate) } {
                 throw APIError.rateLimited(retryAfter: retryAfter)
+            }
+            if let claim = authenticated.replayClaim {
+                let share = ReplayShare.entries(rateLimit: caller.rateLimit, maximumSkew: configuration.authenticator.maximumSkew)
+                let outcome = try await shared { try await service.state.replayLedger.record(claim, share: share, now: now) }
+                if let failure = Self.replayFailure(outcome, keyID: caller.id) {
+                    var replayDenial = denial
+                    replayDenial.caller = nil  // refused: the key id is only claimed, as for any auth denial
+                    replayDenial.auth = nil
+                    await deny(failure, record: replayDenial)
+                    throw APIError.unauthenticated(failure)
+                }
             }
             guard isJSON(request.headers[.contentType]) else { throw APIError.unsupportedMediaType }
             let tokenRequest: TokenRequest
@@ -74,7 +82,7 @@ struct TokenEndpoint: Sendable {
             let record = AuditRecord.issued(issued, requestID: context.requestID, caller: caller.id,
                                             auth: authenticated.method.rawValue, remote: context.remoteAddress)
             do {
-                try await service.auditLog.append(record)
+                try await service.state.audit.append(record)
             } catch {
                 // Fail closed: the token was never released, so it does not exist.
                 service.logger.error("audit write failed; token withheld", metadata: ["request_id": "\(context.requestID)", "error": "\(error)"])
@@ -83,7 +91,7 @@ struct TokenEndpoint: Sendable {
             service.metrics.tokenIssued(caller: caller.id)
             return Response.json(issued.responseJSON())
         } catch let error as APIError {
-            if error.status != .serviceUnavailable {
+            if error.status != .serviceUnavailable && error.status != .unauthorized {
                 denial.status = Int(error.status.code)
                 denial.reason = error.code
                 if let identity = denial.identity, (try? IdentityRule.validate(identity)) == nil {
@@ -92,6 +100,39 @@ struct TokenEndpoint: Sendable {
                 await service.recordDenial(denial)
             }
             throw error
+        }
+    }
+
+    /// Counts and records an authentication failure (the key id in it is only claimed).
+    private func deny(_ failure: AuthenticationFailure, record: AuditRecord) async {
+        service.metrics.authenticationFailed(failure.reason)
+        var denial = record
+        denial.event = .authDenied
+        denial.status = 401
+        denial.reason = failure.reason.rawValue
+        denial.caller = failure.claimedKeyID
+        await service.recordDenial(denial)
+    }
+
+    private static func replayFailure(_ outcome: ReplayOutcome, keyID: String) -> AuthenticationFailure? {
+        switch outcome {
+        case .fresh:
+            return nil
+        case .replayed:
+            return AuthenticationFailure(.replay, "this signature (or nonce) was already used; sign every request anew", claimedKeyID: keyID)
+        case .shareExhausted:
+            return AuthenticationFailure(.replay, "replay protection holds as many of this caller's signatures as it may; retry shortly", claimedKeyID: keyID)
+        }
+    }
+
+    /// A shared-state call: when the state cannot answer (PostgreSQL down or too slow), the
+    /// request is a 503 and nothing is issued.
+    private func shared<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as SharedStateUnavailable {
+            service.logger.error("shared state unavailable; request refused", metadata: ["error": "\(error)"])
+            throw APIError.sharedStateUnavailable
         }
     }
 

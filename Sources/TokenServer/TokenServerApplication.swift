@@ -35,7 +35,9 @@ public enum TokenServerApplication {
             configuration: ApplicationConfiguration(
                 address: .hostname(service.settings.host, port: service.settings.port), serverName: nil, backlog: 1024,
                 availableConnectionsDelegate: .maximum(service.settings.maximumConnections, logger: service.logger)),
-            services: [SignalHandler(service: service), DenialFlusher(service: service)],
+            // Started in this order and stopped in reverse, after the server: the shared state's
+            // services outlive the denial flusher's last write.
+            services: service.stateServices + [SignalHandler(service: service), DenialFlusher(service: service)],
             onServerRunning: onServerRunning,
             logger: service.logger
         )
@@ -55,7 +57,7 @@ extension TokenServerApplication {
     }
 }
 
-/// SIGHUP: reload the secrets file and reopen the audit log (logrotate's `create` style).
+/// SIGHUP: reload the secrets file and reopen the audit log file (logrotate's `create` style).
 struct SignalHandler: Service {
     let service: TokenService
 
@@ -63,8 +65,10 @@ struct SignalHandler: Service {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
             service.reloadSecrets()
-            service.auditLog.reopen()
-            service.logger.notice("audit log reopened", metadata: ["path": "\(service.settings.auditLogPath)"])
+            service.state.audit.reopen()
+            if let path = service.settings.auditLogPath {
+                service.logger.notice("audit log reopened", metadata: ["path": "\(path)"])
+            }
         }
     }
 }

@@ -1,9 +1,11 @@
 import Logging
+import ServiceLifecycle
 import Synchronization
 import TokenCore
 
 /// The running service's state: the current configuration (swapped whole on reload) and what
-/// outlives a reload — replay cache, rate limiter, audit log, denial coalescer.
+/// outlives a reload — the shared state (replay ledger, rate limits, audit sink, in memory and a
+/// file or in PostgreSQL) and the denial coalescer.
 public final class TokenService: Sendable {
     /// What a secrets file becomes once loaded: read together, replaced together.
     struct Configuration: Sendable {
@@ -13,25 +15,31 @@ public final class TokenService: Sendable {
     }
 
     public let settings: ServerSettings
-    public let auditLog: AuditLog
-    let replayCache = ReplayCache()
-    let rateLimiter = RateLimiter()
+    public let state: SharedState
+    /// Services that run beside the server for the shared state (the PostgreSQL pool, the audit
+    /// writer, the ledger purge), started before it and stopped after it.
+    public let stateServices: [any Service]
+    /// Why the shared state is unusable right now (for `/readyz`), beyond the audit sink's own check.
+    let stateReadiness: @Sendable () async -> String?
     let coalescer = DenialCoalescer()
     let metrics: ServerMetrics
     let logger: Logger
     private let current: Mutex<Configuration>
 
-    public init(settings: ServerSettings, secrets: Secrets, auditLog: AuditLog, metrics: ServerMetrics, logger: Logger) {
+    public init(settings: ServerSettings, secrets: Secrets, state: SharedState, stateServices: [any Service] = [],
+                stateReadiness: @escaping @Sendable () async -> String? = { nil }, metrics: ServerMetrics, logger: Logger) {
         self.settings = settings
-        self.auditLog = auditLog
+        self.state = state
+        self.stateServices = stateServices
+        self.stateReadiness = stateReadiness
         self.metrics = metrics
         self.logger = logger
-        current = Mutex(Self.configuration(secrets, replayCache: replayCache, maximumSkew: settings.maximumSkew))
+        current = Mutex(Self.configuration(secrets, maximumSkew: settings.maximumSkew))
     }
 
-    private static func configuration(_ secrets: Secrets, replayCache: ReplayCache, maximumSkew: Int) -> Configuration {
+    private static func configuration(_ secrets: Secrets, maximumSkew: Int) -> Configuration {
         Configuration(secrets: secrets, issuer: TokenIssuer(secrets: secrets),
-                      authenticator: CallerAuthenticator(secrets: secrets, replayCache: replayCache, maximumSkew: maximumSkew))
+                      authenticator: CallerAuthenticator(secrets: secrets, maximumSkew: maximumSkew))
     }
 
     var configuration: Configuration { current.withLock { $0 } }
@@ -46,7 +54,7 @@ public final class TokenService: Sendable {
         }
         do {
             let secrets = try SecretsLoader.load(path: path)
-            let configuration = Self.configuration(secrets, replayCache: replayCache, maximumSkew: settings.maximumSkew)
+            let configuration = Self.configuration(secrets, maximumSkew: settings.maximumSkew)
             current.withLock { $0 = configuration }
             logger.notice("secrets reloaded", metadata: ["signing_keys": "\(secrets.signingKeys.count)", "callers": "\(secrets.callers.count)", "active_kid": "\(secrets.activeKey.kid)"])
             return true
@@ -62,7 +70,7 @@ public final class TokenService: Sendable {
     func recordDenial(_ record: AuditRecord) async {
         for record in coalescer.admit(record, now: WallClock.now()) {
             do {
-                try await auditLog.append(record)
+                try await state.audit.append(record)
             } catch {
                 logger.error("audit write failed for a denial", metadata: ["error": "\(error)"])
             }
@@ -73,7 +81,7 @@ public final class TokenService: Sendable {
     /// service is stopping).
     func flushCoalescedDenials(all: Bool = false) async {
         for record in coalescer.flush(now: all ? Int.max : WallClock.now()) {
-            try? await auditLog.append(record)
+            try? await state.audit.append(record)
         }
     }
 }

@@ -15,15 +15,22 @@ enum Console {
         write(descriptor: 2, line + "\n")
     }
 
+    /// Raw bytes to stdout, as they are (`audit export` prints records byte for byte).
+    static func write(bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { write(descriptor: 1, $0) }
+    }
+
     private static func write(descriptor: Int32, _ text: String) {
         var text = text
-        text.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written <= 0 { return }
-                offset += written
-            }
+        text.withUTF8 { write(descriptor: descriptor, $0) }
+    }
+
+    private static func write(descriptor: Int32, _ buffer: UnsafeBufferPointer<UInt8>) {
+        var offset = 0
+        while offset < buffer.count {
+            let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+            if written <= 0 { return }
+            offset += written
         }
     }
 

@@ -2,7 +2,9 @@ import ArgumentParser
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import TokenCore
+import TokenPostgres
 import TokenServer
 
 struct ServeCommand: AsyncParsableCommand {
@@ -14,6 +16,10 @@ struct ServeCommand: AsyncParsableCommand {
             hmac-sha256 signature); GET /healthz, /readyz and /metrics are for operators. \
             SIGHUP reloads the secrets file and reopens the audit log; SIGTERM or SIGINT stops \
             gracefully (requests in flight finish).
+
+            --database shares the replay ledger, the rate limits and the audit trail with every \
+            instance on the same PostgreSQL (DESIGN §8); the schema is created or upgraded at start. \
+            With --database the audit log file is written only when --audit-log is given.
 
             --dev needs no secrets file: it makes an ephemeral signing key and a caller "dev" with \
             every grant, prints the caller's API key and HMAC secret once, binds 127.0.0.1 only and \
@@ -55,33 +61,38 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: ArgumentHelp("PEM private key for --tls-cert. Env: TOKEND_TLS_KEY.", valueName: "pem"))
     var tlsKey: String?
 
+    @OptionGroup var databaseOptions: DatabaseOptions
+
+    @Option(help: ArgumentHelp(
+        "This replica's name in shared records (default: the host name). Env: TOKEND_INSTANCE.", valueName: "name"))
+    var instance: String?
+
     @Flag(help: "Ephemeral secrets and one caller, for development; binds 127.0.0.1 only. Env: TOKEND_DEV=1.")
     var dev = false
 
     func run() async throws {
         let isDev = Environment.flag(dev, "TOKEND_DEV")
-        let settings = try settings(dev: isDev)
+        let database = try databaseOptions.url()
+        let settings = try settings(dev: isDev, database: database != nil)
         var logger = Logger(label: "tokend")
         logger.logLevel = Environment.value("TOKEND_LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
 
         let devSecrets: DevSecrets? = isDev ? DevSecrets.make() : nil
         let secrets = try devSecrets?.secrets ?? secretsOptions.load()
         let metrics = ServerMetrics.shared
-        let auditLog: AuditLog
-        do {
-            auditLog = try AuditLog(path: settings.auditLogPath, key: secrets.auditKey, syncMode: settings.auditSync) { seconds, records, succeeded in
-                metrics.auditCommitted(seconds: seconds, records: records, succeeded: succeeded)
-            }
-        } catch {
-            throw CommandFailure.usage("\(error)")
+        let auditLog = try settings.auditLogPath.map { path throws(CommandFailure) in try Self.openAuditLog(path, settings, secrets, metrics, logger) }
+        defer { auditLog?.close() }
+        let shared: SharedStateSetup
+        if let database {
+            shared = try await SharedStateSetup.postgres(database, instance: try InstanceName.resolve(instance), timeout: try databaseOptions.timeoutDuration(),
+                                                         wait: try databaseOptions.waitDuration(), settings: settings, secrets: secrets, auditLog: auditLog, metrics: metrics, logger: logger)
+        } else if let auditLog {
+            shared = SharedStateSetup(state: .embedded(audit: auditLog))
+        } else {
+            throw CommandFailure.usage("no audit sink: give --audit-log or --database")
         }
-        defer { auditLog.close() }
-        if auditLog.recovery.tornBytesCut > 0 {
-            logger.warning("audit log: cut a torn last line left by a crash (never acknowledged)", metadata: [
-                "path": "\(settings.auditLogPath)", "bytes": "\(auditLog.recovery.tornBytesCut)",
-                "last_seq": "\(auditLog.recovery.lastSequence)"])
-        }
-        let service = TokenService(settings: settings, secrets: secrets, auditLog: auditLog, metrics: metrics, logger: logger)
+        let service = TokenService(settings: settings, secrets: secrets, state: shared.state, stateServices: shared.services,
+                                   stateReadiness: shared.readiness, metrics: metrics, logger: logger)
         let app = try Self.application(service: service, dev: devSecrets)
         do {
             try await app.runService()
@@ -89,6 +100,24 @@ struct ServeCommand: AsyncParsableCommand {
             // A failed start (the port is taken, the address does not exist) ends here too.
             throw CommandFailure.usage("the service stopped: \(error)")
         }
+    }
+
+    private static func openAuditLog(_ path: String, _ settings: ServerSettings, _ secrets: Secrets, _ metrics: ServerMetrics,
+                                     _ logger: Logger) throws(CommandFailure) -> AuditLog {
+        let auditLog: AuditLog
+        do {
+            auditLog = try AuditLog(path: path, key: secrets.auditKey, syncMode: settings.auditSync) { seconds, records, succeeded in
+                metrics.auditCommitted(seconds: seconds, records: records, succeeded: succeeded)
+            }
+        } catch {
+            throw .usage("\(error)")
+        }
+        if auditLog.recovery.tornBytesCut > 0 {
+            logger.warning("audit log: cut a torn last line left by a crash (never acknowledged)", metadata: [
+                "path": "\(path)", "bytes": "\(auditLog.recovery.tornBytesCut)",
+                "last_seq": "\(auditLog.recovery.lastSequence)"])
+        }
+        return auditLog
     }
 
     /// The application, announcing its address (and, with --dev, the credentials) once it listens.
@@ -106,7 +135,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    private func settings(dev: Bool) throws(CommandFailure) -> ServerSettings {
+    private func settings(dev: Bool, database: Bool) throws(CommandFailure) -> ServerSettings {
         var settings = ServerSettings()
         settings.host = Environment.resolve(host, "TOKEND_HOST") ?? "127.0.0.1"
         if dev, !["127.0.0.1", "localhost", "::1"].contains(settings.host) {
@@ -114,7 +143,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         settings.port = try Environment.integer(port, "--port", "TOKEND_PORT", in: 0...65535, default: settings.port)
         settings.secretsPath = dev ? nil : try Environment.require(secretsOptions.secrets, "--secrets", "TOKEND_SECRETS")
-        settings.auditLogPath = Environment.resolve(auditLog, "TOKEND_AUDIT_LOG") ?? "tokend-audit.jsonl"
+        // With a database the file is optional (DESIGN §8): written only when asked for.
+        settings.auditLogPath = Environment.resolve(auditLog, "TOKEND_AUDIT_LOG") ?? (database ? nil : "tokend-audit.jsonl")
         if let text = Environment.resolve(auditSync, "TOKEND_AUDIT_SYNC") {
             guard let mode = AuditLog.SyncMode(rawValue: text) else { throw .usage("--audit-sync must be durable or none") }
             settings.auditSync = mode

@@ -18,7 +18,7 @@ struct Tokend: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, MintCommand.self, VerifyCommand.self, DecodeCommand.self, KeygenCommand.self,
-            SignCommand.self, AuditCommand.self, HealthCommand.self,
+            SignCommand.self, AuditCommand.self, DatabaseCommand.self, HealthCommand.self,
         ]
     )
 

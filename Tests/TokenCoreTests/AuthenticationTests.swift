@@ -65,8 +65,8 @@ struct CallerAuthenticatorTests {
     let body = Array(#"{"identity":"alice"}"#.utf8)
     let url = "http://127.0.0.1:8080/v1/tokens"
 
-    func authenticator(_ cache: ReplayCache = ReplayCache()) -> CallerAuthenticator {
-        CallerAuthenticator(secrets: Self.secrets, replayCache: cache, maximumSkew: 300)
+    func authenticator() -> CallerAuthenticator {
+        CallerAuthenticator(secrets: Self.secrets, maximumSkew: 300)
     }
 
     func signed(keyID: String = "web", secret: String = hmacSecret, created: Int? = nil, body: [UInt8]? = nil,
@@ -99,15 +99,35 @@ struct CallerAuthenticatorTests {
         #expect(failure(request)?.reason == .missing)
     }
 
-    @Test func signedRequestsAuthenticateOnce() throws {
-        let cache = ReplayCache()
+    @Test func signedRequestsAuthenticateOnce() async throws {
+        let ledger = InMemoryReplayLedger()
+        func accept(_ request: RequestParts) async throws -> ReplayOutcome {
+            let caller = try authenticator().authenticate(request, now: now)
+            #expect(caller.caller.id == "web" && caller.method == .hmac)
+            let claim = try #require(caller.replayClaim)
+            return ledger.record(claim, share: 10, now: now)
+        }
         let request = try signed()
-        let caller = try authenticator(cache).authenticate(request, now: now)
-        #expect(caller.caller.id == "web" && caller.method == .hmac)
+        #expect(try await accept(request) == .fresh)
         // The same signature again, even through a new authenticator (after a reload), is a replay.
-        #expect(failure(request, authenticator(cache))?.reason == .replay)
+        #expect(try await accept(request) == .replayed)
         // A fresh signature is fine.
-        _ = try authenticator(cache).authenticate(try signed(), now: now)
+        #expect(try await accept(try signed(created: now - 1)) == .fresh)
+    }
+
+    @Test func aReplayClaimNamesTheNonceOrTheSignatureAndLivesOnlyAsLongAsTheSkewWindow() throws {
+        var request = RequestParts(method: "POST", url: url, body: body)!
+        let signer = MessageSigner(keyID: "web", secret: Self.hmacSecret)
+        for (name, value) in try signer.sign(request, created: now, nonce: "n-1") { request.headers[HTTPField.Name(name)!] = value }
+        let withNonce = try #require(try authenticator().authenticate(request, now: now).replayClaim)
+        #expect(withNonce.key == SHA256.hash(Array("nonce\u{0}web\u{0}n-1".utf8)).bytes)
+        #expect(withNonce.expiry == now + 300 + 1)
+        // A signature created 100 s ago lives 200 s more, whatever `expires` says.
+        let old = try #require(try authenticator().authenticate(try signed(created: now - 100), now: now).replayClaim)
+        #expect(old.expiry == now + 200 + 1)
+        var apiKey = RequestParts(method: "POST", url: url, body: body)!
+        apiKey.headers[.authorization] = "Bearer tkd_good-key"
+        #expect(try authenticator().authenticate(apiKey, now: now).replayClaim == nil)
     }
 
     @Test func unknownKeyIDAndWrongSecretLookTheSame() throws {
@@ -161,18 +181,29 @@ struct CallerAuthenticatorTests {
         #expect(failure(request)?.reason == .expired)
     }
 
-    @Test func replayCacheExpiresEntriesAndIsBounded() {
-        let cache = ReplayCache(capacity: 2)
-        #expect(cache.use([[1]], until: 100, now: 50) == .fresh)
-        #expect(cache.use([[1]], until: 100, now: 60) == .replayed)
-        #expect(cache.use([[2]], until: 100, now: 60) == .fresh)
-        #expect(cache.use([[3]], until: 100, now: 60) == .full)
-        #expect(cache.use([[3]], until: 200, now: 101) == .fresh)  // the first two expired
-        #expect(cache.count == 1)
+    @Test func replayLedgerExpiresEntriesAndBoundsEachCallersShare() {
+        let ledger = InMemoryReplayLedger()
+        func claim(_ key: UInt8, _ caller: String = "a", until expiry: Int = 100) -> ReplayClaim {
+            ReplayClaim(callerID: caller, key: [key], expiry: expiry)
+        }
+        #expect(ledger.record(claim(1), share: 2, now: 50) == .fresh)
+        #expect(ledger.record(claim(1), share: 2, now: 60) == .replayed)
+        #expect(ledger.record(claim(2), share: 2, now: 60) == .fresh)
+        #expect(ledger.record(claim(3), share: 2, now: 60) == .shareExhausted)
+        // Caller "a" at its share does not crowd out "b".
+        #expect(ledger.record(claim(4, "b"), share: 2, now: 60) == .fresh)
+        #expect(ledger.record(claim(3, until: 200), share: 2, now: 101) == .fresh)  // the first two expired
+        #expect(ledger.count == 1 && ledger.count(of: "a") == 1 && ledger.count(of: "b") == 0)
+    }
+
+    @Test func replayShareFollowsTheRateLimit() {
+        #expect(ReplayShare.entries(rateLimit: nil, maximumSkew: 300) == ReplayShare.unlimitedCallerEntries)
+        #expect(ReplayShare.entries(rateLimit: 5000, maximumSkew: 300) == 602 * 5000)
+        #expect(ReplayShare.entries(rateLimit: 0.5, maximumSkew: 300) == ReplayShare.unlimitedCallerEntries)
     }
 
     @Test func rateLimiterHoldsOneSecondOfRequests() {
-        let limiter = RateLimiter()
+        let limiter = InMemoryRateLimiter()
         for _ in 0..<5 { #expect(limiter.acquire(callerID: "a", rate: 5, now: 10) == nil) }
         #expect(limiter.acquire(callerID: "a", rate: 5, now: 10) == 1)
         #expect(limiter.acquire(callerID: "b", rate: 5, now: 10) == nil)  // per caller

@@ -55,11 +55,13 @@ public struct AuditRecord: Sendable, Equatable {
     }
 
     /// The JSON line, without its newline: `seq` and `time` first, `prev` last, as DESIGN §5 shows.
-    func line(seq: Int, timeMilliseconds: Int, prev: String) -> [UInt8] {
+    /// `instance` names the replica whose chain this is (records in PostgreSQL, DESIGN §8).
+    public func line(seq: Int, timeMilliseconds: Int, prev: String, instance: String? = nil) -> [UInt8] {
         var writer = JSONWriter(capacity: 512)
         writer.raw("{\"seq\":"); writer.integer(seq)
         writer.raw(",\"time\":")
         writer.string(Timestamp.rfc3339(unixSeconds: timeMilliseconds / 1000, milliseconds: timeMilliseconds % 1000))
+        if let instance { writer.raw(",\"instance\":"); writer.string(instance) }
         writer.raw(",\"event\":"); writer.string(event.rawValue)
         writer.raw(",\"request_id\":"); writer.string(requestID)
         func field(_ name: StaticString, _ value: String?) {

@@ -42,4 +42,12 @@ public enum AuthenticationMethod: String, Sendable {
 public struct AuthenticatedCaller: Sendable {
     public let caller: Caller
     public let method: AuthenticationMethod
+    /// For a signed request: what the replay ledger must record before the request is served.
+    public let replayClaim: ReplayClaim?
+
+    public init(caller: Caller, method: AuthenticationMethod, replayClaim: ReplayClaim?) {
+        self.caller = caller
+        self.method = method
+        self.replayClaim = replayClaim
+    }
 }

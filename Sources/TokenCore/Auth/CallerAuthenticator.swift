@@ -2,26 +2,26 @@ import HTTPTypes
 
 /// Decides who is calling: an API key (`Authorization: Bearer`) or an RFC 9421 `hmac-sha256`
 /// signature, with the policy of DESIGN §3 (required coverage, `created` within the skew window,
-/// `expires`, `alg`, Content-Digest, replay protection).
+/// `expires`, `alg`, Content-Digest). A verified signature comes back with its `ReplayClaim`: the
+/// caller records it in the replay ledger after the rate limit, so nothing is recorded for a
+/// request that is refused.
 public struct CallerAuthenticator: Sendable {
     public static let defaultMaximumSkew = 300
 
     private let apiKeys: APIKeyAuthenticator
     private let hmacKeys: [String: (caller: Caller, key: HMACKey)]
-    private let replayCache: ReplayCache
     public let maximumSkew: Int
     /// Stands in for the key of an unknown key id, so that an unknown id costs the same HMAC as
     /// a known one and the answer is the same "invalid credentials".
     private let decoyKey = HMACKey(bytes: SecureRandom.bytes(32))
 
-    public init(secrets: Secrets, replayCache: ReplayCache, maximumSkew: Int = defaultMaximumSkew) {
+    public init(secrets: Secrets, maximumSkew: Int = defaultMaximumSkew) {
         apiKeys = APIKeyAuthenticator(callers: secrets.callers)
         var hmacKeys: [String: (Caller, HMACKey)] = [:]
         for caller in secrets.callers {
             if let key = caller.hmacKey { hmacKeys[caller.id] = (caller, key) }
         }
         self.hmacKeys = hmacKeys
-        self.replayCache = replayCache
         self.maximumSkew = maximumSkew
     }
 
@@ -46,7 +46,7 @@ public struct CallerAuthenticator: Sendable {
         guard let caller = apiKeys.authenticate(apiKey: parts[1].drop(while: { $0 == " " })) else {
             throw AuthenticationFailure(.invalid, AuthenticationFailure.invalidCredentials)
         }
-        return AuthenticatedCaller(caller: caller, method: .apiKey)
+        return AuthenticatedCaller(caller: caller, method: .apiKey, replayClaim: nil)
     }
 
     private func authenticateSignature(input: String, signature: String, request: RequestParts, now: Int) throws(AuthenticationFailure) -> AuthenticatedCaller {
@@ -89,14 +89,13 @@ public struct CallerAuthenticator: Sendable {
         let known = hmacKeys[keyID]
         let valid = (known?.key ?? decoyKey).isValidAuthenticationCode(parsed.signature, for: base)
         guard valid, let known else { throw fail(.invalid, AuthenticationFailure.invalidCredentials) }
-        // Recorded only once verified: forged signatures cannot fill the cache.
-        var keys = [parsed.signature]
-        if let nonce = parsed.nonce { keys.append(Array("nonce\u{0}\(keyID)\u{0}\(nonce)".utf8)) }
-        let expiry = max(created + maximumSkew, parsed.expires ?? 0) + 1
-        switch replayCache.use(keys, until: expiry, now: now) {
-        case .fresh: return AuthenticatedCaller(caller: known.caller, method: .hmac)
-        case .replayed: throw fail(.replay, "this signature (or nonce) was already used; sign every request anew")
-        case .full: throw fail(.replay, "replay protection is at capacity; retry shortly")
-        }
+        // The nonce names the request when there is one (a resent request carries it too);
+        // otherwise the signature value does.
+        let identity = parsed.nonce.map { Array("nonce\u{0}\(keyID)\u{0}\($0)".utf8) } ?? Array("signature\u{0}".utf8) + parsed.signature
+        // Past created + skew the skew check refuses the signature anyway, so an entry never
+        // needs to outlive that, whatever `expires` a client chose.
+        let expiry = min(created + maximumSkew, parsed.expires ?? Int.max) + 1
+        let claim = ReplayClaim(callerID: known.caller.id, key: SHA256.hash(identity).bytes, expiry: expiry)
+        return AuthenticatedCaller(caller: known.caller, method: .hmac, replayClaim: claim)
     }
 }

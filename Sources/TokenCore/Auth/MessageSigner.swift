@@ -14,7 +14,8 @@ public struct MessageSigner: Sendable {
     }
 
     /// The headers to add to `request`: `Content-Digest` (with a body), `Signature-Input`, `Signature`.
-    public func sign(_ request: RequestParts, created: Int, label: String = "sig1") throws(AuthenticationFailure) -> [(name: String, value: String)] {
+    public func sign(_ request: RequestParts, created: Int, nonce: String = Base64URL.encode(SecureRandom.bytes(16)),
+                     label: String = "sig1") throws(AuthenticationFailure) -> [(name: String, value: String)] {
         var request = request
         var headers: [(name: String, value: String)] = []
         var names = ["@method", "@target-uri"]
@@ -30,7 +31,7 @@ public struct MessageSigner: Sendable {
         parameters["created"] = .integer(Int64(created))
         parameters["keyid"] = .string(keyID)
         parameters["alg"] = .string("hmac-sha256")
-        parameters["nonce"] = .string(Base64URL.encode(SecureRandom.bytes(16)))
+        parameters["nonce"] = .string(nonce)
         let innerList = InnerList(bareInnerList: list, parameters: parameters)
         let components = list.map { $0 }
         let base = try SignatureBase.build(components: components, parameters: innerList, request: request)

@@ -1,13 +1,18 @@
 import Synchronization
 
-/// Per-caller token buckets: `rate` requests per second, holding at most one second's worth
-/// (DESIGN §2), so a caller can burst to its rate and no further.
-public final class RateLimiter: Sendable {
+/// The embedded rate limiter: per-caller token buckets in memory, `rate` requests per second,
+/// holding at most one second's worth (DESIGN §2), so a caller can burst to its rate and no further.
+public final class InMemoryRateLimiter: RateLimiting {
     private let buckets = Mutex<[String: Bucket]>([:])
 
     public init() {}
 
-    /// Takes one token for `callerID`; nil when allowed, else the whole seconds to wait (≥ 1).
+    public func acquire(callerID: String, rate: Double) -> Int? {
+        acquire(callerID: callerID, rate: rate, now: Double(WallClock.nowMilliseconds()) / 1000)
+    }
+
+    /// Takes one token for `callerID` at time `now` (seconds); nil when allowed, else the whole
+    /// seconds to wait (≥ 1).
     public func acquire(callerID: String, rate: Double, now: Double) -> Int? {
         buckets.withLock { buckets in
             var bucket = buckets[callerID] ?? Bucket(tokens: max(rate, 1), updated: now, rate: rate)

@@ -1,0 +1,44 @@
+/// Where audit records go before an answer is sent: the file log, PostgreSQL, or both. `append`
+/// returns only once the record is durable; a throw means it is not, and nothing that depends on
+/// it may be released.
+public protocol AuditSink: Sendable {
+    func append(_ record: AuditRecord) async throws
+    /// Why records cannot be taken now, or nil (for `/readyz`; checked, not assumed).
+    func readinessProblem() async -> String?
+    /// SIGHUP: reopen files that logrotate moved away. Nothing to do for a database.
+    func reopen()
+}
+
+extension AuditLog: AuditSink {}
+
+/// Both sinks, written concurrently; a record counts as written only when both have it
+/// (`--database` with `--audit-log`).
+public struct MirroredAuditSink: AuditSink {
+    public let first: any AuditSink
+    public let second: any AuditSink
+
+    public init(_ first: any AuditSink, _ second: any AuditSink) {
+        self.first = first
+        self.second = second
+    }
+
+    public func append(_ record: AuditRecord) async throws {
+        async let one: Void = first.append(record)
+        async let two: Void = second.append(record)
+        // Both are awaited before either error is thrown, so neither write is left running.
+        var failure: (any Error)?
+        do { try await one } catch { failure = error }
+        do { try await two } catch { failure = failure ?? error }
+        if let failure { throw failure }
+    }
+
+    public func readinessProblem() async -> String? {
+        let problems = [await first.readinessProblem(), await second.readinessProblem()].compactMap { $0 }
+        return problems.isEmpty ? nil : problems.joined(separator: "; ")
+    }
+
+    public func reopen() {
+        first.reopen()
+        second.reopen()
+    }
+}

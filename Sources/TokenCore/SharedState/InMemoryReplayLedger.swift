@@ -1,0 +1,56 @@
+import Synchronization
+
+/// The embedded replay ledger: accepted signatures in memory, until they could no longer pass the
+/// clock-skew check. Entries are recorded only for requests that authenticated and passed the
+/// rate limit, and each caller holds at most its share, so one caller's traffic cannot refuse
+/// another's. Bounded in all: callers come from the secrets file, each with a bounded share.
+public final class InMemoryReplayLedger: ReplayLedger {
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func record(_ claim: ReplayClaim, share: Int, now: Int) -> ReplayOutcome {
+        state.withLock { state in
+            state.purge(now: now)
+            if state.expiries[claim.key] != nil { return .replayed }
+            if state.perCaller[claim.callerID, default: 0] >= share { return .shareExhausted }
+            state.expiries[claim.key] = claim.expiry
+            state.buckets[claim.expiry, default: []].append((claim.key, claim.callerID))
+            state.perCaller[claim.callerID, default: 0] += 1
+            return .fresh
+        }
+    }
+
+    public var count: Int { state.withLock { $0.expiries.count } }
+
+    public func count(of callerID: String) -> Int { state.withLock { $0.perCaller[callerID] ?? 0 } }
+
+    private struct State {
+        var expiries: [[UInt8]: Int] = [:]
+        var perCaller: [String: Int] = [:]
+        /// Keys grouped by expiry second, so a purge touches only what has expired.
+        var buckets: [Int: [(key: [UInt8], caller: String)]] = [:]
+        /// Every bucket before this second has been purged.
+        var purgedUntil = Int.min
+
+        mutating func purge(now: Int) {
+            guard now > purgedUntil else { return }
+            defer { purgedUntil = now }
+            // Walk the seconds since the last purge; after a long quiet spell, the buckets instead.
+            if purgedUntil != Int.min && now - purgedUntil <= buckets.count {
+                for second in purgedUntil..<now { drop(second) }
+            } else {
+                for second in buckets.keys where second < now { drop(second) }
+            }
+        }
+
+        private mutating func drop(_ second: Int) {
+            guard let entries = buckets.removeValue(forKey: second) else { return }
+            for entry in entries where expiries[entry.key] == second {
+                expiries[entry.key] = nil
+                let left = (perCaller[entry.caller] ?? 1) - 1
+                perCaller[entry.caller] = left > 0 ? left : nil
+            }
+        }
+    }
+}

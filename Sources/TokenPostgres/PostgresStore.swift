@@ -1,0 +1,169 @@
+import Logging
+import _ConnectionPoolModule
+import Metrics
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+import TokenCore
+
+/// The pooled PostgreSQL client behind the shared state. Every call has a deadline, is timed, and
+/// fails as `SharedStateUnavailable` with a description that names the cause but never the
+/// password or a query's values. Runs as a service-lifecycle service (the pool's background work).
+public final class PostgresStore: Service, Sendable {
+    public let client: PostgresClient
+    public let url: DatabaseURL
+    /// How long a shared-state call may take before the request is answered 503.
+    public let timeout: Duration
+    let logger: Logger
+    private let inFlight = Atomic<Int>(0)
+    private let inFlightGauge = Gauge(label: "tokend_database_operations_in_flight")
+    private let timers = Mutex<[String: Metrics.Timer]>([:])
+
+    public init(url: DatabaseURL, applicationName: String, timeout: Duration, maximumConnections: Int = 16, logger: Logger) throws(DatabaseURL.Invalid) {
+        self.url = url
+        self.timeout = timeout
+        self.logger = logger
+        client = PostgresClient(configuration: try url.clientConfiguration(applicationName: applicationName, maximumConnections: maximumConnections),
+                                backgroundLogger: Self.quiet(logger))
+    }
+
+    public func run() async throws {
+        await client.run()
+    }
+
+    /// Runs `body` on the pool within the deadline, recording `operation`'s latency and result.
+    func run<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws(SharedStateUnavailable) -> T {
+        let started = ContinuousClock.now
+        inFlightGauge.record(inFlight.add(1, ordering: .relaxed).newValue)
+        defer { inFlightGauge.record(inFlight.subtract(1, ordering: .relaxed).newValue) }
+        do {
+            let client = self.client
+            let result = try await withDeadline(timeout) { try await body(client) }
+            timer(operation, ok: true).record(duration: ContinuousClock.now - started)
+            return result
+        } catch {
+            timer(operation, ok: false).record(duration: ContinuousClock.now - started)
+            throw SharedStateUnavailable("PostgreSQL \(url.host):\(url.port): \(operation): \(Self.describe(error, timeout: timeout))",
+                                         underlying: error)
+        }
+    }
+
+    /// Why the database cannot be used now, or nil: one round trip, within the deadline.
+    public func readinessProblem() async -> String? {
+        do {
+            try await run("ping") { client in try await client.query("SELECT 1") }
+            return nil
+        } catch {
+            return await explain(error)
+        }
+    }
+
+    /// `error`, with the server's own reason when the pool could only say that it failed to
+    /// connect (a wrong password, a refused TLS handshake, an unknown database).
+    public func explain(_ error: any Error) async -> String {
+        let text = Self.describe(error, timeout: timeout)
+        // Both mean "no connection could be had": the pool gave up, or it was still retrying.
+        guard error is DeadlineExceeded || text.contains("could not connect") else { return text }
+        return "\(text): \(await diagnoseConnection())"
+    }
+
+    /// One direct connection, outside the pool, within the deadline: what went wrong.
+    func diagnoseConnection() async -> String {
+        do {
+            let configuration = try url.connectionConfiguration()
+            let logger = Self.quiet(self.logger)
+            let connection = try await withDeadline(timeout) {
+                try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            }
+            try? await connection.close()
+            return "a direct connection succeeds now"
+        } catch {
+            return Self.describe(error, timeout: timeout)
+        }
+    }
+
+    private func timer(_ operation: String, ok: Bool) -> Metrics.Timer {
+        let key = operation + (ok ? "+" : "-")
+        return timers.withLock { timers in
+            if let timer = timers[key] { return timer }
+            let timer = Metrics.Timer(label: "tokend_database_operation_duration_seconds",
+                                      dimensions: [("operation", operation), ("result", ok ? "ok" : "error")])
+            timers[key] = timer
+            return timer
+        }
+    }
+
+    /// A cause an operator can act on. postgres-nio's own description is deliberately vague, and
+    /// its reflection includes the query; this takes only the server's message or the kind of
+    /// connection failure.
+    public static func describe(_ error: any Error, timeout: Duration = .seconds(2)) -> String {
+        switch error {
+        case let error as SharedStateUnavailable:
+            return error.description
+        case let error as DatabaseURL.Invalid:
+            return error.description
+        case let error as SchemaMigrator.NewerSchema:
+            return error.description
+        case let error as PostgresTransactionError:
+            // The first thing that went wrong in the transaction.
+            let cause = error.beginError ?? error.closureError ?? error.commitError ?? error.rollbackError
+            return cause.map { describe($0, timeout: timeout) } ?? "the transaction failed"
+        case is DeadlineExceeded:
+            return "no answer within \(timeout) (unreachable, overloaded or stalled)"
+        case is CancellationError:
+            return "cancelled"
+        case let error as ConnectionPoolError where error == .connectionCreationCircuitBreakerTripped:
+            return "could not connect"
+        case let error as ConnectionPoolError where error == .poolShutdown:
+            return "the connection pool is closed"
+        case let error as PSQLError:
+            if let message = error.serverInfo?[.message] {
+                let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+                return "server error: \(message)\(state)"
+            }
+            switch error.code {
+            case .connectionError: return "cannot connect: \(error.underlying.map { "\($0)" } ?? "connection failed")"
+            case .serverClosedConnection, .uncleanShutdown: return "the server closed the connection"
+            case .sslUnsupported: return "the server does not offer TLS, but sslmode requires it"
+            case .poolClosed, .clientClosedConnection: return "the connection pool is closed"
+            default: return "\(error.code)"
+            }
+        default:
+            return "\(type(of: error))"
+        }
+    }
+
+    /// The pool's own background logging, one level quieter: a database that is down is reported
+    /// once per failed call by tokend, not per reconnection attempt.
+    private static func quiet(_ logger: Logger) -> Logger {
+        var logger = logger
+        logger.logLevel = max(logger.logLevel, .error)
+        return logger
+    }
+}
+
+extension PostgresStore {
+    /// A short-lived pool for one job (migrate, verify, export, start-up), closed afterwards.
+    /// Errors come back as `SharedStateUnavailable`, explained (see `explain`). A database that
+    /// cannot be reached fails within `timeout` (one round trip first); the job itself may take
+    /// up to `jobTimeout` (a migration waiting for another instance's lock, a long export).
+    public static func withTemporaryClient<T: Sendable>(url: DatabaseURL, applicationName: String, timeout: Duration,
+                                                        jobTimeout: Duration = .seconds(600), logger: Logger,
+                                                        _ body: @escaping @Sendable (PostgresStore) async throws -> T) async throws -> T {
+        let store = try PostgresStore(url: url, applicationName: applicationName, timeout: timeout, maximumConnections: 2, logger: logger)
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask { await store.client.run(); return nil }
+                defer { group.cancelAll() }
+                try await store.run("connect") { client in try await client.query("SELECT 1") }
+                return try await withDeadline(jobTimeout) { try await body(store) }
+            }
+        } catch let error as SchemaMigrator.NewerSchema {
+            throw error
+        } catch let error as PostgresTransactionError where error.closureError is SchemaMigrator.NewerSchema {
+            throw error.closureError!
+        } catch {
+            throw SharedStateUnavailable(await store.explain((error as? SharedStateUnavailable)?.underlying ?? error))
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Logging
+import ServiceLifecycle
+import TokenCore
+import TokenPostgres
+import TokenServer
+
+/// The shared state `serve` runs with, chosen once at start-up: memory and the audit file (one
+/// instance), or PostgreSQL (many), with the services that keep it running.
+struct SharedStateSetup {
+    let state: SharedState
+    var services: [any Service] = []
+    var readiness: @Sendable () async -> String? = { nil }
+
+    static func postgres(_ url: DatabaseURL, instance: String, timeout: Duration, wait: Duration, settings: ServerSettings,
+                         secrets: Secrets, auditLog: AuditLog?, metrics: ServerMetrics, logger: Logger) async throws -> SharedStateSetup {
+        try await migrate(url, instance: instance, timeout: timeout, wait: wait, logger: logger)
+        let store: PostgresStore
+        do {
+            store = try PostgresStore(url: url, applicationName: "tokend/\(instance)", timeout: timeout, logger: logger)
+        } catch {
+            throw CommandFailure.usage(error.description)
+        }
+        let ledger = PostgresReplayLedger(store: store, maximumSkew: settings.maximumSkew)
+        let auditChain = PostgresAuditSink(store: store, instance: instance, key: secrets.auditKey, logger: logger) { seconds, records, succeeded in
+            metrics.auditCommitted(seconds: seconds, records: records, succeeded: succeeded)
+        }
+        let audit: any AuditSink = auditLog.map { MirroredAuditSink($0, auditChain) } ?? auditChain
+        return SharedStateSetup(
+            state: SharedState(replayLedger: ledger, rateLimiter: PostgresRateLimiter(store: store), audit: audit, backend: "postgresql"),
+            // The pool first, so it is the last to stop: the audit writer drains into it.
+            services: [store, auditChain, ReplayLedgerPurge(ledger: ledger, logger: logger)],
+            readiness: { await store.readinessProblem() })
+    }
+
+    /// Creates or upgrades the schema (under the advisory lock), retrying while the database is
+    /// not reachable yet — it may be starting beside tokend — for up to `wait`.
+    private static func migrate(_ url: DatabaseURL, instance: String, timeout: Duration, wait: Duration, logger: Logger) async throws {
+        let deadline = ContinuousClock.now + wait
+        var lastError = ""
+        repeat {
+            do {
+                let outcome = try await PostgresStore.withTemporaryClient(url: url, applicationName: "tokend/\(instance)", timeout: timeout,
+                                                                          logger: logger) { store in
+                    try await SchemaMigrator.migrate(store)
+                }
+                logger.notice("shared state in PostgreSQL", metadata: [
+                    "database": "\(url)", "instance": "\(instance)", "schema_version": "\(outcome.to)",
+                    "migrated_from": "\(outcome.from)"])
+                return
+            } catch let error as SchemaMigrator.NewerSchema {
+                throw CommandFailure.usage("\(url): \(error)")
+            } catch let error as DatabaseURL.Invalid {
+                throw CommandFailure.usage(error.description)
+            } catch {
+                lastError = PostgresStore.describe(error)
+                guard ContinuousClock.now < deadline else { break }
+                logger.warning("database not ready; retrying", metadata: ["database": "\(url)", "error": "\(lastError)"])
+                try await Task.sleep(for: .seconds(1))
+            }
+        } while ContinuousClock.now < deadline
+        throw CommandFailure.usage("cannot prepare the database \(url) (waited \(wait)): \(lastError)")
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import NIOCore
+import Synchronization
+import Testing
+import TestSupport
+import TokenCore
+
+/// PostgreSQL failing under tokend: fail closed, recover by itself, and never print the password.
+@Suite(.serialized, .enabled(if: SharedStateFixture.available, "PostgreSQL is not installed"))
+struct SharedStateFailureTests {
+    @Test func postgresStoppedUnderLoadMeans503AndNoTokenThenRecoveryWithoutRestart() async throws {
+        // A server of its own: this test stops it.
+        let postgres = try PostgresServer()
+        defer { postgres.stop() }
+        let fixture = try SharedStateFixture(postgres: postgres, secrets: SampleSecrets.unlimitedToml)
+        let a = try await fixture.start("a", ["--database-timeout", "1"])
+        let base = a.baseURL
+        let tally = Tally()
+        let load = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            guard let result = try? await HTTPTestClient.mint(base, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#,
+                                                                              timeout: .seconds(5)) else { continue }
+                            tally.add(result)
+                            if result.status == 503 {
+                                #expect(result.errorCode == "audit_unavailable" && !result.text.contains("eyJ"))
+                                try? await Task.sleep(for: .milliseconds(20))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(800))
+        postgres.stop()
+        try await Task.sleep(for: .seconds(2))
+        let during = try await HTTPTestClient.send("GET", base + "/readyz")
+        #expect(during.status == 503)
+        #expect(during.text.contains("PostgreSQL"), "\(during.text)")
+        let refused = try await HTTPTestClient.mint(base, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#)
+        #expect(refused.status == 503 && refused.token == nil)
+
+        try postgres.start()
+        // Recovers by itself: tokens again within a few seconds, same process.
+        var recovered = false
+        for _ in 0..<100 where !recovered {
+            try await Task.sleep(for: .milliseconds(100))
+            recovered = (try? await HTTPTestClient.mint(base, apiKey: SampleSecrets.apiKey, body: #"{"identity":"bob"}"#))?.status == 200
+        }
+        #expect(recovered)
+        #expect(try await HTTPTestClient.send("GET", base + "/readyz").status == 200)
+        load.cancel()
+        await load.value
+        await a.stop()
+        #expect(a.process.terminationStatus == 0)
+
+        let counts = tally.statuses.withLock { $0 }
+        #expect((counts[200] ?? 0) > 0 && (counts[503] ?? 0) > 0, "\(counts)")
+        #expect(Set(counts.keys).isSubset(of: [200, 503]), "\(counts)")
+        // No token without its record.
+        let recorded = Set(try fixture.records("a").compactMap { $0["token_sha256"]?.stringValue })
+        let answered = tally.tokens.withLock { $0 }
+        #expect(answered.allSatisfy { recorded.contains(SHA256.hash($0).hex) })
+        let verify = try fixture.tokend(["audit", "verify"])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        // The password is nowhere: not in logs, errors, readiness answers or metrics.
+        let metrics = try? await HTTPTestClient.send("GET", base + "/metrics")
+        for text in [a.stdout, a.stderr, during.text, metrics?.text ?? ""] {
+            #expect(!text.contains(PostgresServer.password))
+            #expect(!text.contains(PostgresServer.password.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!))
+        }
+        #expect(a.stderr.contains("postgres://tokend:***@"))
+    }
+
+    @Test func thePasswordNeverAppearsInErrors() async throws {
+        let postgres = try PostgresServer.shared.get()
+        let wrong = postgres.url(database: "postgres").replacingOccurrences(of: "@127", with: "x@127")
+        let migrate = try Executables.run(Executables.tokend, ["db", "migrate", "--database", wrong])
+        #expect(migrate.status == 2)
+        #expect(migrate.stderr.contains("password authentication failed"), "\(migrate.stderr)")
+        let serve = try Executables.run(Executables.tokend, ["serve", "--dev", "--port", "0", "--database", "postgres://tokend:hunter2-secret@127.0.0.1:1/x?sslmode=disable",
+                                                             "--database-timeout", "1", "--database-wait", "2"], environment: ["TOKEND_LOG_LEVEL": "error"])
+        #expect(serve.status == 2)
+        for result in [migrate, serve] {
+            let all = result.stdout + result.stderr
+            #expect(!all.contains(PostgresServer.password) && !all.contains("hunter2-secret"), "\(all)")
+            #expect(!all.contains(PostgresServer.password.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!))
+        }
+        #expect(serve.stderr.contains("postgres://tokend:***@127.0.0.1:1/x"), "\(serve.stderr)")
+    }
+
+    @Test func tlsToPostgresAsTheURLAsks() async throws {
+        let postgres = try PostgresServer.shared.get()
+        let verified = try postgres.makeDatabase(query: "sslmode=verify-full&sslrootcert=\(postgres.certificatePath)")
+        let ok = try Executables.run(Executables.tokend, ["db", "migrate", "--database", verified])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        // The server's session is encrypted: PostgreSQL says so for the connection that asks.
+        let fixture = try SharedStateFixture(query: "sslmode=require")
+        let a = try await fixture.start("a")
+        #expect(try await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).status == 200)
+        let encrypted = try fixture.sql("SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'tokend/a'")
+        #expect(encrypted.trimmingCharacters(in: .whitespacesAndNewlines) == "t", "\(encrypted)")
+        await a.stop()
+        // A certificate that the system does not trust is refused under verify-full.
+        let untrusted = try postgres.makeDatabase(query: "sslmode=verify-full")
+        let refused = try Executables.run(Executables.tokend, ["db", "migrate", "--database", untrusted, "--database-timeout", "2"])
+        #expect(refused.status == 2, "\(refused.stdout)")
+    }
+
+    @Test func dbMigrateCreatesUpgradesAndRefusesANewerSchema() throws {
+        let fixture = try SharedStateFixture()
+        let first = try fixture.tokend(["db", "migrate"])
+        #expect(first.status == 0 && first.stdout.contains("from version 0 to 1"), "\(first.stdout)\(first.stderr)")
+        let second = try fixture.tokend(["db", "migrate"])
+        #expect(second.status == 0 && second.stdout.contains("nothing to do"))
+        _ = try fixture.sql("INSERT INTO tokend_schema_migrations (version, name) VALUES (99, 'from the future')")
+        let newer = try fixture.tokend(["db", "migrate"])
+        #expect(newer.status == 2 && newer.stderr.contains("newer than this tokend"), "\(newer.stderr)")
+        let bad = try fixture.tokend(["db", "migrate", "--database", "mysql://x@y/z"])
+        #expect(bad.status == 2 && bad.stderr.contains("postgres://"))
+    }
+}
+
+/// What a load loop saw: statuses by count, and every token it was given.
+final class Tally: Sendable {
+    let tokens = Mutex<[String]>([])
+    let statuses = Mutex<[Int: Int]>([:])
+
+    func add(_ result: HTTPResult) {
+        statuses.withLock { $0[result.status, default: 0] += 1 }
+        if let token = result.token { tokens.withLock { $0.append(token) } }
+    }
+}

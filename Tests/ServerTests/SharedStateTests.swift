@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+import TestSupport
+import TokenCore
+
+/// Two or more real `tokend serve` processes on one real PostgreSQL: every promise holds across
+/// replicas (DESIGN §8, issue #8).
+@Suite(.serialized, .enabled(if: SharedStateFixture.available, "PostgreSQL is not installed"))
+struct SharedStateTests {
+    @Test func aSignatureAcceptedByOneInstanceIsRefusedByEveryOther() async throws {
+        let fixture = try SharedStateFixture()
+        let a = try await fixture.start("a")
+        let b = try await fixture.start("b")
+        // The same signed request (same signature, same nonce) sent to A, then to B.
+        let url1 = a.baseURL + "/v1/tokens"
+        let parts = RequestParts(method: "POST", url: url1, body: Array(#"{"identity":"alice"}"#.utf8))!
+        let signature = try MessageSigner(keyID: "web", secret: SampleSecrets.hmacSecret).sign(parts, created: WallClock.now(), nonce: "once")
+        let headers = [("Content-Type", "application/json"), ("Host", "127.0.0.1:\(a.port)")] + signature.map { ($0.name, $0.value) }
+        let first = try await HTTPTestClient.send("POST", a.baseURL + "/v1/tokens", headers: headers, body: parts.body)
+        let second = try await HTTPTestClient.send("POST", b.baseURL + "/v1/tokens", headers: headers, body: parts.body)
+        #expect(first.status == 200)
+        #expect(second.status == 401)
+        #expect(second.errorMessage?.contains("already used") == true, "\(second.text)")
+
+        // A new signature that reuses the nonce, at B: refused too.
+        let reused = try await HTTPTestClient.mintSigned(signedFor: a.baseURL, sendTo: b.baseURL, nonce: "once")
+        #expect(reused.status == 401)
+        // A fresh nonce is served by either.
+        #expect(try await HTTPTestClient.mintSigned(signedFor: a.baseURL, sendTo: b.baseURL).status == 200)
+
+        await a.stop()
+        await b.stop()
+        let denied = try fixture.records("b").filter { $0["event"] == .string("auth.denied") }
+        #expect(denied.count == 2 && denied.allSatisfy { $0["reason"] == .string("replay") && $0["instance"] == .string("b") })
+    }
+
+    @Test func aCallersRateLimitHoldsAcrossInstances() async throws {
+        let secrets = SampleSecrets.toml.replacingOccurrences(of: "rate_limit = 50", with: "rate_limit = 10")
+        let fixture = try SharedStateFixture(secrets: secrets)
+        let servers = [try await fixture.start("a"), try await fixture.start("b")]
+        let started = ContinuousClock.now
+        let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    var statuses: [Int] = []
+                    for _ in 0..<25 { statuses.append(try await HTTPTestClient.mint(servers[worker % 2].baseURL, apiKey: SampleSecrets.apiKey,
+                                                                                     body: #"{"identity":"alice"}"#).status) }
+                    return statuses
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let admitted = statuses.filter { $0 == 200 }.count
+        // One bucket for both: a burst of 10 plus 10 a second. Two separate buckets would admit
+        // twice that.
+        #expect(Set(statuses).isSubset(of: [200, 429]))
+        #expect(admitted >= 10)
+        #expect(Double(admitted) <= 10 + 10 * seconds + 1, "\(admitted) admitted in \(seconds) s")
+        for server in servers { await server.stop() }
+    }
+
+    @Test func everyAnsweredTokenSurvivesKill9AndTheChainContinuesAfterRestart() async throws {
+        let fixture = try SharedStateFixture(secrets: SampleSecrets.unlimitedToml)
+        let a = try await fixture.start("a")
+        let tokens = try await withThrowingTaskGroup(of: [String].self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    var tokens: [String] = []
+                    while true {
+                        guard let result = try? await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#)
+                        else { return tokens }
+                        if let token = result.token { tokens.append(token) }
+                    }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(1500))
+            await a.kill9()
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(tokens.count > 10)
+        let recorded = Set(try fixture.records("a").compactMap { $0["token_sha256"]?.stringValue })
+        let missing = tokens.filter { !recorded.contains(SHA256.hash($0).hex) }
+        #expect(missing.isEmpty, "\(missing.count) of \(tokens.count) answered tokens have no record")
+
+        // Restarted under the same name, the instance continues its chain.
+        let again = try await fixture.start("a")
+        #expect(try await HTTPTestClient.mint(again.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"bob"}"#).status == 200)
+        await again.stop()
+        let records = try fixture.records("a")
+        #expect(records.map { $0["seq"]?.integerValue } == Array(1...records.count).map { Optional($0) })
+        let verify = try fixture.tokend(["audit", "verify"])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stdout.contains("instance a: ok: \(records.count) records, chain intact"))
+    }
+
+    @Test func twoInstancesStartedTogetherOnAnEmptyDatabaseBothBecomeReady() async throws {
+        let fixture = try SharedStateFixture()
+        let (secrets, url) = (fixture.secretsPath, fixture.databaseURL)
+        async let first = SharedStateFixture.start("a", secretsPath: secrets, databaseURL: url)
+        async let second = SharedStateFixture.start("b", secretsPath: secrets, databaseURL: url)
+        let servers = try await [first, second]
+        for server in servers {
+            #expect(try await HTTPTestClient.send("GET", server.baseURL + "/readyz").status == 200)
+            #expect(try await HTTPTestClient.mint(server.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).status == 200)
+            await server.stop()
+        }
+        #expect(try fixture.sql("SELECT count(*) FROM tokend_schema_migrations").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+    }
+
+    @Test func exportPrintsAChainThatVerifiesAsAFileAndTamperingIsNamed() async throws {
+        let fixture = try SharedStateFixture()
+        let a = try await fixture.start("a")
+        for _ in 0..<5 { #expect(try await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).status == 200) }
+        await a.stop()
+
+        let export = try fixture.tokend(["audit", "export", "--instance", "a"])
+        let path = try fixture.directory.write("a.jsonl", export.stdout)
+        let file = try Executables.run(Executables.tokend, ["audit", "verify", path])
+        #expect(file.status == 0 && file.stdout.contains("ok: 5 records"), "\(file.stdout)\(file.stderr)")
+        // Byte for byte what PostgreSQL holds.
+        let stored = try fixture.sql("SELECT string_agg(encode(line, 'hex'), '0a' ORDER BY seq) || '0a' FROM tokend_audit WHERE instance = 'a'")
+        #expect(Hex.encode(Array(export.stdout.utf8)) == stored.trimmingCharacters(in: .whitespacesAndNewlines))
+
+        // Records are append-only, and a deleted one is named.
+        #expect(throws: (any Error).self) { try fixture.sql("UPDATE tokend_audit SET line = line WHERE seq = 2") }
+        _ = try fixture.sql("DELETE FROM tokend_audit WHERE instance = 'a' AND seq = 3")
+        let broken = try fixture.tokend(["audit", "verify", "--instance", "a"])
+        #expect(broken.status == 1)
+        #expect(broken.stdout.contains("instance a: broken") && broken.stdout.contains("deleted"), "\(broken.stdout)")
+    }
+
+    @Test func theFileLogBesideTheDatabaseGetsEveryRecordToo() async throws {
+        let fixture = try SharedStateFixture()
+        let path = fixture.directory.url.appendingPathComponent("audit.jsonl").path
+        let a = try await fixture.start("a", ["--audit-log", path])
+        for _ in 0..<3 { #expect(try await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).status == 200) }
+        await a.stop()
+        let file = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        let records = try fixture.records("a")
+        #expect(file.count == 3 && records.count == 3)
+        #expect(try Executables.run(Executables.tokend, ["audit", "verify", path]).status == 0)
+    }
+}

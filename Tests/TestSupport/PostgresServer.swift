@@ -1,0 +1,181 @@
+import Foundation
+
+/// A throwaway PostgreSQL server for the tests: its own data directory under /tmp, loopback only,
+/// password (SCRAM) authentication and TLS with a self-signed certificate, so that the tests see
+/// what an operator's server would do. PostgreSQL refuses to run as root, so as root it runs as
+/// the `postgres` user (`runuser`).
+///
+/// Without PostgreSQL installed, the tests that need it are skipped — except where `CI` or
+/// `TOKEND_TEST_REQUIRE_POSTGRES` is set (`.ci/run` installs it): there they fail.
+public final class PostgresServer: @unchecked Sendable {
+    // @unchecked: `process` is replaced only by start/stop, which the tests call in sequence.
+    public static let user = "tokend"
+    /// With characters that must be percent-encoded in a URL, to test that path too.
+    public static let password = "pg-p@ss/word-\(UUID().uuidString.prefix(8))"
+
+    public let directory: String
+    public let port: Int
+    public let binDirectory: String
+    private var process: Process?
+
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Whether the tests must fail rather than skip without PostgreSQL.
+    public static var isRequired: Bool {
+        let env = ProcessInfo.processInfo.environment
+        return env["TOKEND_TEST_REQUIRE_POSTGRES"] != nil || ["true", "1"].contains(env["CI"]?.lowercased() ?? "")
+    }
+
+    public static var binariesPresent: Bool { findBinDirectory() != nil }
+
+    /// One server per test process, started on first use.
+    public static let shared: Result<PostgresServer, Unavailable> = {
+        do { return .success(try PostgresServer()) } catch let error as Unavailable { return .failure(error) } catch {
+            return .failure(Unavailable(description: "\(error)"))
+        }
+    }()
+
+    public init() throws {
+        guard let bin = Self.findBinDirectory() else {
+            throw Unavailable(description: "PostgreSQL is not installed (apt-get install postgresql)")
+        }
+        binDirectory = bin
+        directory = "/tmp/tokend-pg-\(UUID().uuidString.prefix(8))"
+        port = try Self.freePort()
+        try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
+        try Data(Self.password.utf8).write(to: URL(fileURLWithPath: directory + "/pwfile"))
+        try makeCertificate()
+        try chownToPostgres()
+        try runAsPostgres(bin + "/initdb", ["-D", directory + "/data", "-U", Self.user, "--pwfile=\(directory)/pwfile",
+                                             "--auth=scram-sha-256", "-E", "UTF8", "--no-sync", "--locale=C"])
+        try "hostssl all all 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\nlocal all all scram-sha-256\n"
+            .write(toFile: directory + "/data/pg_hba.conf", atomically: true, encoding: .utf8)
+        try chownToPostgres()
+        try start()
+        atexit { if case .success(let server) = PostgresServer.shared { server.stopNow() } }
+    }
+
+    /// A URL for a fresh, empty database with the given query parameters.
+    public func makeDatabase(query: String = "sslmode=disable") throws -> String {
+        let name = "t_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
+        try psql("CREATE DATABASE \(name)")
+        return url(database: name, query: query)
+    }
+
+    public func url(database: String, query: String = "sslmode=disable") -> String {
+        let encoded = Self.password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? Self.password
+        return "postgres://\(Self.user):\(encoded)@127.0.0.1:\(port)/\(database)" + (query.isEmpty ? "" : "?\(query)")
+    }
+
+    public var certificatePath: String { directory + "/server.crt" }
+
+    /// Runs SQL through psql and returns what it printed (unaligned, tuples only).
+    @discardableResult
+    public func psql(_ sql: String, database: String = "postgres") throws -> String {
+        let result = try Self.run("/usr/bin/env", ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)",
+                                                   "-U", Self.user, "-d", database, "-c", sql],
+                                  environment: ["PGPASSWORD": Self.password, "PGSSLMODE": "disable"])
+        guard result.status == 0 else { throw Unavailable(description: "psql failed: \(result.stderr)") }
+        return result.stdout
+    }
+
+    /// Starts (or restarts, after `stop`) the server on the same port and data.
+    public func start() throws {
+        let process = Process()
+        let postgres = binDirectory + "/postgres"
+        let arguments = ["-D", directory + "/data", "-p", "\(port)", "-k", directory, "-c", "listen_addresses=127.0.0.1",
+                         "-c", "ssl=on", "-c", "ssl_cert_file=\(directory)/server.crt", "-c", "ssl_key_file=\(directory)/server.key",
+                         "-c", "max_connections=200", "-c", "shared_buffers=64MB"]
+        if getuid() == 0 {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            process.arguments = ["-u", "postgres", "--", postgres] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: postgres)
+            process.arguments = arguments
+        }
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        let log = FileManager.default.createFile(atPath: directory + "/server.log", contents: nil) ? FileHandle(forWritingAtPath: directory + "/server.log") : nil
+        process.standardError = log
+        try process.run()
+        self.process = process
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if (try? Self.run(binDirectory + "/pg_isready", ["-h", "127.0.0.1", "-p", "\(port)", "-q"]))?.status == 0 { return }
+            if !process.isRunning { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        let logText = (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? ""
+        throw Unavailable(description: "PostgreSQL did not start: \(logText.suffix(2000))")
+    }
+
+    /// Fast shutdown (SIGINT to the postmaster itself: `runuser` does not pass it on), as in an
+    /// outage: connections are cut. Waits until the server is gone, by polling rather than
+    /// `Process.waitUntilExit`, which cannot be used from an exit handler.
+    public func stop() {
+        guard let pid = postmasterPID() else { return }
+        kill(pid, SIGINT)
+        let deadline = Date().addingTimeInterval(20)
+        while kill(pid, 0) == 0 && Date() < deadline { usleep(20_000) }
+        if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        process = nil
+    }
+
+    private func postmasterPID() -> pid_t? {
+        guard let text = try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8),
+              let line = text.split(separator: "\n").first, let pid = pid_t(line), kill(pid, 0) == 0 else { return nil }
+        return pid
+    }
+
+    private func stopNow() {
+        stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private func makeCertificate() throws {
+        let result = try Self.run("/usr/bin/env", ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                                                   "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                                                   "-keyout", directory + "/server.key", "-out", directory + "/server.crt"])
+        guard result.status == 0 else { throw Unavailable(description: "openssl failed: \(result.stderr)") }
+        chmod(directory + "/server.key", 0o600)
+    }
+
+    private func chownToPostgres() throws {
+        guard getuid() == 0 else { return }
+        let result = try Self.run("/bin/chown", ["-R", "postgres:postgres", directory])
+        guard result.status == 0 else { throw Unavailable(description: "chown failed: \(result.stderr)") }
+        chmod(directory, 0o755)
+    }
+
+    private func runAsPostgres(_ executable: String, _ arguments: [String]) throws {
+        let result = getuid() == 0 ? try Self.run("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments)
+                                   : try Self.run(executable, arguments)
+        guard result.status == 0 else { throw Unavailable(description: "\(executable) failed: \(result.stderr)") }
+    }
+
+    private static func findBinDirectory() -> String? {
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }
+        return versions.map { "\(root)/\($0)/bin" }.first { FileManager.default.isExecutableFile(atPath: $0 + "/postgres") }
+    }
+
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw Unavailable(description: "no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+        try Executables.run(URL(fileURLWithPath: executable), arguments, environment: environment)
+    }
+}
