@@ -24,12 +24,21 @@ public enum SchemaMigrator {
     public static func migrate(_ store: PostgresStore) async throws -> Outcome {
         try await store.client.withTransaction(logger: store.logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: store.logger)
-            try await connection.query("""
-                CREATE TABLE IF NOT EXISTS tokend_schema_migrations (
-                    version integer PRIMARY KEY,
-                    name text NOT NULL,
-                    applied_at timestamptz NOT NULL DEFAULT now())
-                """, logger: store.logger)
+            // No DDL at all when the schema is current: a serving role without CREATE rights
+            // (the schema migrated by `tokend db migrate` with another role) starts as well.
+            var exists = false
+            for try await found in try await connection.query("SELECT to_regclass('tokend_schema_migrations') IS NOT NULL",
+                                                              logger: store.logger).decode(Bool.self) {
+                exists = found
+            }
+            if !exists {
+                try await connection.query("""
+                    CREATE TABLE tokend_schema_migrations (
+                        version integer PRIMARY KEY,
+                        name text NOT NULL,
+                        applied_at timestamptz NOT NULL DEFAULT now())
+                    """, logger: store.logger)
+            }
             var current = 0
             for try await version in try await connection.query("SELECT coalesce(max(version), 0)::int8 FROM tokend_schema_migrations",
                                                                 logger: store.logger).decode(Int.self) {

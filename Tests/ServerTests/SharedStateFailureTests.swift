@@ -121,6 +121,24 @@ struct SharedStateFailureTests {
         let bad = try fixture.tokend(["db", "migrate", "--database", "mysql://x@y/z"])
         #expect(bad.status == 2 && bad.stderr.contains("postgres://"))
     }
+
+    /// Migrated by an administrator, served by a role that may only read and write rows.
+    @Test func aServingRoleWithoutDDLRightsServesAMigratedSchema() async throws {
+        let fixture = try SharedStateFixture()
+        #expect(try fixture.tokend(["db", "migrate"]).status == 0)
+        let role = "app_\(UUID().uuidString.prefix(8).lowercased())"
+        _ = try fixture.sql("CREATE ROLE \(role) LOGIN PASSWORD 'app-password-123'")
+        _ = try fixture.sql("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        _ = try fixture.sql("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(role)")
+        let url = fixture.postgres.url(database: fixture.databaseName)
+            .replacingOccurrences(of: "//\(PostgresServer.user):", with: "//\(role):")
+            .replacingOccurrences(of: PostgresServer.password.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, with: "app-password-123")
+        let a = try await SharedStateFixture.start("a", secretsPath: fixture.secretsPath, databaseURL: url)
+        #expect(try await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).status == 200)
+        #expect(try await HTTPTestClient.mintSigned(a.baseURL, keyID: "web", secret: SampleSecrets.hmacSecret, body: #"{"identity":"alice"}"#).result.status == 200)
+        await a.stop()
+        #expect(a.process.terminationStatus == 0, "\(a.stderr)")
+    }
 }
 
 /// What a load loop saw: statuses by count, and every token it was given.

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Shared state on PostgreSQL (DESIGN §8) beside the embedded default, in one run, with wrk:
+#   file-*  one instance: replay ledger and rate limits in memory, audit log file (fdatasync)
+#   pg1-*   one instance on a local PostgreSQL (audit, replay and rate limits in the database)
+#   pg2-*   two instances on the same PostgreSQL, one wrk per instance (CONNS/2 each), summed
+# each for the API-key and the RFC 9421 (hmac) paths; then pg2 / file, the issue's goal.
+# Also printed: audit records per commit, commits per second, database round trips per request.
+#
+#   Benchmarks/shared-state.sh        (env: DURATION=8s CONNS=64 THREADS=1 PORT=8110 PGPORT=55433)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${DURATION:-8s}"; CONNS="${CONNS:-64}"; THREADS="${THREADS:-1}"; PGPORT="${PGPORT:-55433}"
+source Benchmarks/common.sh
+
+# A throwaway PostgreSQL, as the tests make one: its own directory, loopback, SCRAM password.
+PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+PGDATA="$WORK/pg"
+mkdir -p "$PGDATA"; echo bench-pg-password >"$WORK/pgpass"; chown -R postgres: "$PGDATA" "$WORK/pgpass"; chmod 755 "$WORK"
+runuser -u postgres -- "$PGBIN/initdb" -D "$PGDATA" -U tokend --pwfile="$WORK/pgpass" --auth=scram-sha-256 -E UTF8 --no-sync >/dev/null
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/log" -w \
+  -o "-p $PGPORT -k $PGDATA -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
+trap 'kill $(jobs -p) 2>/dev/null || true; runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+DATABASE="postgres://tokend:bench-pg-password@127.0.0.1:$PGPORT/postgres?sslmode=disable"
+
+start_instances() {  # start_instances MODE COUNT: sets SERVERS (pids) and PORTS
+  SERVERS=(); PORTS=()
+  rm -f "$WORK/audit.jsonl"
+  PGPASSWORD=bench-pg-password psql -q -h 127.0.0.1 -p "$PGPORT" -U tokend -d postgres \
+    -c "DROP TABLE IF EXISTS tokend_audit, tokend_replay, tokend_replay_share, tokend_rate, tokend_schema_migrations CASCADE" \
+    -c "DROP FUNCTION IF EXISTS tokend_audit_append_only" >/dev/null 2>&1
+  for i in $(seq 1 "$2"); do
+    local port=$((PORT + i - 1)) args=(--secrets "$WORK/secrets.toml" --port "$port")
+    if [ "$1" = file ]; then args+=(--audit-log "$WORK/audit.jsonl"); else args+=(--database "$DATABASE" --instance "bench-$i"); fi
+    "$TOKEND" serve "${args[@]}" >"$WORK/server-$i.out" 2>"$WORK/server-$i.err" &
+    SERVERS+=($!); PORTS+=("$port")
+  done
+  for port in "${PORTS[@]}"; do
+    for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/readyz" && break; sleep 0.1; done
+  done
+}
+
+stop_instances() { kill -TERM "${SERVERS[@]}"; wait "${SERVERS[@]}" 2>/dev/null || true; }
+
+metric() {  # metric PORT REGEX: sum of the matching samples
+  curl -s "http://127.0.0.1:$1/metrics" | awk -v re="$2" '$0 ~ re {s += $NF} END {printf "%d", s}'
+}
+
+run() {  # run NAME MODE COUNT PATH(apikey|hmac)
+  local name="$1" mode="$2" count="$3" path="$4" conns=$(( CONNS / $3 )) i=0
+  start_instances "$mode" "$count"
+  local outs=()
+  for port in "${PORTS[@]}"; do
+    i=$((i + 1)); local out="$WORK/wrk-$name-$i.txt"; outs+=("$out")
+    if [ "$path" = hmac ]; then
+      python3 Benchmarks/sign_requests.py "http://127.0.0.1:$port/v1/tokens" web "$HMAC_SECRET" 150000 >"$WORK/signed-$port.tsv"
+      wrk -t"$THREADS" -c"$conns" -d"$DURATION" --latency -s Benchmarks/post-signed.lua "http://127.0.0.1:$port/v1/tokens" -- "$WORK/signed-$port.tsv" >"$out" &
+    else
+      wrk -t"$THREADS" -c"$conns" -d"$DURATION" --latency -s Benchmarks/post-apikey.lua "http://127.0.0.1:$port/v1/tokens" >"$out" &
+    fi
+  done
+  wait $(jobs -p | grep -v -x -F "$(printf '%s\n' "${SERVERS[@]}")") 2>/dev/null || true
+  local records=0 commits=0 trips=0
+  for port in "${PORTS[@]}"; do
+    records=$((records + $(metric "$port" '^tokend_audit_records_total\{result="ok"\}')))
+    commits=$((commits + $(metric "$port" '^tokend_audit_commit_duration_seconds_count\{result="ok"\}')))
+    trips=$((trips + $(metric "$port" '^tokend_database_operation_duration_seconds_count\{operation="(audit_commit|rate_limit|replay)"')))
+  done
+  stop_instances
+  local rps=0 p99=0 non2xx=0
+  for out in "${outs[@]}"; do
+    rps=$((rps + $(wrk_field "$out" rps))); non2xx=$((non2xx + $(wrk_field "$out" non2xx)))
+    p99=$(awk -v a="$p99" -v b="$(wrk_field "$out" p99)" 'BEGIN { print (b > a ? b : a) }')
+  done
+  RPS[$name]=$rps
+  printf "%-11s rps=%-7s p99=%-8s non2xx=%-5s records_per_commit=%-5s commits_per_s=%-6s db_round_trips_per_request=%s\n" \
+    "$name" "$rps" "${p99}ms" "$non2xx" \
+    "$(awk -v r="$records" -v c="$commits" 'BEGIN { if (c > 0) printf "%.1f", r / c; else print "-" }')" \
+    "$(awk -v c="$commits" -v d="${DURATION%s}" 'BEGIN { printf "%.0f", c / d }')" \
+    "$(awk -v t="$trips" -v r="$records" 'BEGIN { if (r > 0) printf "%.2f", t / r; else print "-" }')"
+}
+
+declare -A RPS
+echo "tokend $(git rev-parse --short HEAD 2>/dev/null), PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}'), wrk -t$THREADS -c$CONNS -d$DURATION, $(nproc) cores"
+for path in apikey hmac; do
+  run "file-$path" file 1 "$path"
+  run "pg1-$path" postgres 1 "$path"
+  run "pg2-$path" postgres 2 "$path"
+done
+for path in apikey hmac; do
+  awk -v f="${RPS[file-$path]}" -v one="${RPS[pg1-$path]}" -v two="${RPS[pg2-$path]}" -v p="$path" 'BEGIN {
+    printf "%-6s pg1 / file = %.2f   pg2 / file = %.2f (goal >= 0.50)\n", p, one / f, two / f }'
+done
