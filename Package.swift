@@ -80,6 +80,8 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 // Only for `ConnectionPoolError`, which the pool throws when it cannot connect.
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -130,6 +132,15 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: ["TokenCore", "TestSupport", "tokend", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        // The PostgreSQL implementations against a real (throwaway) PostgreSQL server.
+        .testTarget(
+            name: "TokenPostgresTests",
+            dependencies: [
+                "TokenCore", "TokenPostgres", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         // Runs the built `tokend` binary as a user would.

@@ -6,7 +6,7 @@
 # each for the API-key and the RFC 9421 (hmac) paths; then pg2 / file, the issue's goal.
 # Also printed: audit records per commit, commits per second, database round trips per request.
 #
-#   Benchmarks/shared-state.sh        (env: DURATION=8s CONNS=64 THREADS=1 PORT=8110 PGPORT=55433)
+#   Benchmarks/shared-state.sh        (env: DURATION=8s CONNS=64 THREADS=1 PORT=8110 PGPORT=55433 PATHS="apikey hmac")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-8s}"; CONNS="${CONNS:-64}"; THREADS="${THREADS:-1}"; PGPORT="${PGPORT:-55433}"
@@ -29,7 +29,8 @@ start_instances() {  # start_instances MODE COUNT: sets SERVERS (pids) and PORTS
     -c "DROP TABLE IF EXISTS tokend_audit, tokend_replay, tokend_replay_share, tokend_rate, tokend_schema_migrations CASCADE" \
     -c "DROP FUNCTION IF EXISTS tokend_audit_append_only" >/dev/null 2>&1
   for i in $(seq 1 "$2"); do
-    local port=$((PORT + i - 1)) args=(--secrets "$WORK/secrets.toml" --port "$port")
+    local port=$((PORT + i - 1))
+    local args=(--secrets "$WORK/secrets.toml" --port "$port")
     if [ "$1" = file ]; then args+=(--audit-log "$WORK/audit.jsonl"); else args+=(--database "$DATABASE" --instance "bench-$i"); fi
     "$TOKEND" serve "${args[@]}" >"$WORK/server-$i.out" 2>"$WORK/server-$i.err" &
     SERVERS+=($!); PORTS+=("$port")
@@ -81,12 +82,13 @@ run() {  # run NAME MODE COUNT PATH(apikey|hmac)
 
 declare -A RPS
 echo "tokend $(git rev-parse --short HEAD 2>/dev/null), PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}'), wrk -t$THREADS -c$CONNS -d$DURATION, $(nproc) cores"
-for path in apikey hmac; do
+PATHS="${PATHS:-apikey hmac}"
+for path in $PATHS; do
   run "file-$path" file 1 "$path"
   run "pg1-$path" postgres 1 "$path"
   run "pg2-$path" postgres 2 "$path"
 done
-for path in apikey hmac; do
+for path in $PATHS; do
   awk -v f="${RPS[file-$path]}" -v one="${RPS[pg1-$path]}" -v two="${RPS[pg2-$path]}" -v p="$path" 'BEGIN {
     printf "%-6s pg1 / file = %.2f   pg2 / file = %.2f (goal >= 0.50)\n", p, one / f, two / f }'
 done

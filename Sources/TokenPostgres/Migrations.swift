@@ -18,13 +18,15 @@ enum Migrations {
                 expires_at bigint NOT NULL)
             """,
             "CREATE INDEX tokend_replay_expires_at ON tokend_replay (expires_at)",
-            // Each caller's share of the ledger: entries recorded per window. Unlogged: after a
-            // crash of PostgreSQL it starts empty, which only resets the counts.
+            // Each caller's share of the ledger: entries recorded per window, and the cap they
+            // were admitted under. Unlogged: after a crash of PostgreSQL it starts empty, which
+            // only resets the counts.
             """
             CREATE UNLOGGED TABLE tokend_replay_share (
                 caller_id text NOT NULL,
                 window_start bigint NOT NULL,
                 used integer NOT NULL,
+                cap integer NOT NULL,
                 PRIMARY KEY (caller_id, window_start))
             """,
             // Rate limits: GCRA, one row per caller holding its theoretical arrival time (seconds

@@ -9,9 +9,9 @@ import TokenCore
 /// The audit trail in PostgreSQL (DESIGN §8): this instance's chain, with the file's `seq`/`prev`
 /// rules and `"instance"` in every record. `append` returns once the record is committed.
 ///
-/// Group commit: one writer takes whatever is queued and inserts it in one statement (one
-/// transaction, one WAL flush), as the file log shares one fdatasync; concurrent requests share a
-/// commit. The writer keeps the chain's head and re-reads it from the database after any failure,
+/// Group commit (`GroupCommitter`): one writer takes whatever is queued and inserts it in one
+/// statement (one transaction, one WAL flush), as the file log shares one fdatasync; concurrent
+/// requests share a commit. The writer keeps the chain's head and re-reads it from the database after any failure,
 /// so an instance that restarts under the same name, or a commit whose answer was lost, continues
 /// the chain where the database says it ends. (Two live processes under one name cannot fork it
 /// either: the primary key refuses a second record with the same `seq`.)
@@ -21,21 +21,10 @@ public final class PostgresAuditSink: AuditSink, Service {
     private let chain: AuditChain
     private let logger: Logger
     private let onCommit: @Sendable (_ seconds: Double, _ records: Int, _ succeeded: Bool) -> Void
-    private let state = Mutex(State())
+    private let committer = GroupCommitter<AuditRecord, Void>(name: "audit")
     /// The chain's last (seq, link); nil until read from the database. The writer's alone.
     private let head = Mutex<(seq: Int, link: String)?>(nil)
     private let lastFailure = Mutex<String?>(nil)
-
-    /// Records per statement at most, so one commit stays a bounded amount of work.
-    static let maximumBatch = 1024
-
-    private typealias Pending = (record: AuditRecord, continuation: CheckedContinuation<Void, any Error>)
-
-    private struct State {
-        var queue: [Pending] = []
-        var writer: CheckedContinuation<Void, Never>?
-        var stopping = false
-    }
 
     public init(store: PostgresStore, instance: String, key: HMACKey?, logger: Logger,
                 onCommit: @escaping @Sendable (_ seconds: Double, _ records: Int, _ succeeded: Bool) -> Void = { _, _, _ in }) {
@@ -47,19 +36,7 @@ public final class PostgresAuditSink: AuditSink, Service {
     }
 
     public func append(_ record: AuditRecord) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let (accepted, writer) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-                guard !state.stopping else { return (false, nil) }
-                state.queue.append((record, continuation))
-                defer { state.writer = nil }
-                return (true, state.writer)
-            }
-            guard accepted else {
-                continuation.resume(throwing: SharedStateUnavailable("the audit writer has stopped"))
-                return
-            }
-            writer?.resume()
-        }
+        try await committer.submit(record)
     }
 
     public func reopen() {}
@@ -79,45 +56,13 @@ public final class PostgresAuditSink: AuditSink, Service {
     /// The writer: runs until graceful shutdown, then commits what is queued and stops.
     public func run() async throws {
         await withGracefulShutdownHandler {
-            while let batch = await nextBatch() { await commit(batch) }
+            await committer.run { batch in await self.commit(batch) }
         } onGracefulShutdown: {
-            let writer = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
-                state.stopping = true
-                defer { state.writer = nil }
-                return state.writer
-            }
-            writer?.resume()
+            self.committer.stop()
         }
     }
 
-    private func nextBatch() async -> [Pending]? {
-        while true {
-            enum Step { case batch([Pending]), done, wait }
-            let step = state.withLock { state -> Step in
-                if !state.queue.isEmpty {
-                    let count = min(state.queue.count, Self.maximumBatch)
-                    defer { state.queue.removeFirst(count) }
-                    return .batch(Array(state.queue.prefix(count)))
-                }
-                return state.stopping ? .done : .wait
-            }
-            switch step {
-            case .batch(let batch): return batch
-            case .done: return nil
-            case .wait:
-                await withCheckedContinuation { (writer: CheckedContinuation<Void, Never>) in
-                    let resumeNow = state.withLock { state -> Bool in
-                        if !state.queue.isEmpty || state.stopping { return true }
-                        state.writer = writer
-                        return false
-                    }
-                    if resumeNow { writer.resume() }
-                }
-            }
-        }
-    }
-
-    private func commit(_ batch: [Pending]) async {
+    private func commit(_ batch: [AuditRecord]) async -> Result<[Void], any Error> {
         let started = DispatchTime.now().uptimeNanoseconds
         func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
         do {
@@ -127,24 +72,19 @@ public final class PostgresAuditSink: AuditSink, Service {
             var seqs: [Int64] = []
             var lines: [ByteBuffer] = []
             let now = WallClock.nowMilliseconds()
-            for entry in batch {
+            for record in batch {
                 seq += 1
-                let line = entry.record.line(seq: seq, timeMilliseconds: now, prev: link, instance: instance)
+                let line = record.line(seq: seq, timeMilliseconds: now, prev: link, instance: instance)
                 link = chain.link(for: line)
                 seqs.append(Int64(seq))
                 lines.append(ByteBuffer(bytes: line))
             }
-            let instance = self.instance
-            try await store.run("audit_commit") { [seqs, lines] client in
-                try await client.query("""
-                    INSERT INTO tokend_audit (instance, seq, line)
-                    SELECT \(instance), t.seq, t.line FROM unnest(\(seqs)::int8[], \(lines)::bytea[]) AS t(seq, line)
-                    """)
-            }
+            let statement = AuditInsertStatement(instance: instance, seqs: seqs, lines: lines)
+            try await store.run("audit_commit") { client in try await client.run(statement) }
             head.withLock { $0 = (seq, link) }
             lastFailure.withLock { $0 = nil }
             onCommit(seconds(), batch.count, true)
-            for entry in batch { entry.continuation.resume() }
+            return .success(Array(repeating: (), count: batch.count))
         } catch {
             // Whatever happened (even a commit whose answer was lost), the database knows where
             // the chain ends: read it again before the next batch.
@@ -152,7 +92,7 @@ public final class PostgresAuditSink: AuditSink, Service {
             lastFailure.withLock { $0 = "\(error)" }
             logger.error("audit commit to PostgreSQL failed", metadata: ["records": "\(batch.count)", "error": "\(error)"])
             onCommit(seconds(), batch.count, false)
-            for entry in batch { entry.continuation.resume(throwing: error) }
+            return .failure(error)
         }
     }
 

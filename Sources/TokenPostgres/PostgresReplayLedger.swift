@@ -1,17 +1,29 @@
 import NIOCore
 import PostgresNIO
+import ServiceLifecycle
 import TokenCore
 
 /// The replay ledger shared by every instance: a signature (or nonce) accepted anywhere is refused
-/// everywhere for the rest of its window. One statement per request: count the caller's share,
-/// then insert the key unless a live entry has it (an expired one is taken over).
+/// everywhere for the rest of its window.
+///
+/// Claims are group-committed (`GroupCommitter`): one statement records every claim queued while
+/// the previous batch committed — unless a live entry has its key, counting the caller's share and
+/// inserting the key (taking over an expired entry). One round trip per request was measured at
+/// about 230 µs of tokend's CPU and 230 µs of PostgreSQL's per signed request, which a batch shares.
 ///
 /// The share is counted per window of `2 × skew + 2` seconds (the longest life of an entry), so a
 /// caller holds at most two windows' worth of live entries: `2 × share` at the worst, without
 /// counting rows on every request.
-public struct PostgresReplayLedger: ReplayLedger {
+public final class PostgresReplayLedger: ReplayLedger, Service {
     let store: PostgresStore
     let windowSeconds: Int
+    private let committer = GroupCommitter<Pending, ReplayOutcome>(name: "replay ledger")
+
+    struct Pending: Sendable {
+        let claim: ReplayClaim
+        let share: Int
+        let now: Int
+    }
 
     public init(store: PostgresStore, maximumSkew: Int) {
         self.store = store
@@ -19,28 +31,30 @@ public struct PostgresReplayLedger: ReplayLedger {
     }
 
     public func record(_ claim: ReplayClaim, share: Int, now: Int) async throws -> ReplayOutcome {
-        let window = now - now % windowSeconds
-        let key = ByteBuffer(bytes: claim.key)
-        let (admitted, recorded) = try await store.run("replay") { client in
-            let rows = try await client.query("""
-                WITH share AS (
-                    INSERT INTO tokend_replay_share AS s (caller_id, window_start, used) VALUES (\(claim.callerID), \(window), 1)
-                    ON CONFLICT (caller_id, window_start) DO UPDATE SET used = s.used + 1 WHERE s.used < \(share)
-                    RETURNING 1),
-                recorded AS (
-                    INSERT INTO tokend_replay AS r (key, caller_id, expires_at)
-                    SELECT \(key), \(claim.callerID), \(claim.expiry) WHERE EXISTS (SELECT 1 FROM share)
-                    ON CONFLICT (key) DO UPDATE SET caller_id = EXCLUDED.caller_id, expires_at = EXCLUDED.expires_at
-                    WHERE r.expires_at <= \(now)
-                    RETURNING 1)
-                SELECT (SELECT count(*) FROM share), (SELECT count(*) FROM recorded)
-                """)
-            var result = (0, 0)
-            for try await row in rows.decode((Int, Int).self) { result = row }
-            return result
+        try await committer.submit(Pending(claim: claim, share: share, now: now))
+    }
+
+    /// The writer: runs until graceful shutdown, then commits what is queued and stops.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await committer.run { batch in await self.commit(batch) }
+        } onGracefulShutdown: {
+            self.committer.stop()
         }
-        if admitted == 0 { return .shareExhausted }
-        return recorded == 1 ? .fresh : .replayed
+    }
+
+    private func commit(_ batch: [Pending]) async -> Result<[ReplayOutcome], any Error> {
+        let now = batch.map(\.now).max() ?? 0
+        let statement = ReplayBatchStatement(
+            keys: batch.map { ByteBuffer(bytes: $0.claim.key) }, callerIDs: batch.map(\.claim.callerID),
+            expiries: batch.map(\.claim.expiry), shares: batch.map { Int32(clamping: $0.share) },
+            now: now, window: now - now % windowSeconds)
+        do {
+            let rows = try await store.run("replay") { client in try await client.all(statement) }
+            return .success(rows.map { _, code in code == 0 ? .fresh : code == 2 ? .shareExhausted : .replayed })
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// Deletes entries that can no longer matter, and share counts of past windows.

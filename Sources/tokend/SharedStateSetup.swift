@@ -28,7 +28,7 @@ struct SharedStateSetup {
         return SharedStateSetup(
             state: SharedState(replayLedger: ledger, rateLimiter: PostgresRateLimiter(store: store), audit: audit, backend: "postgresql"),
             // The pool first, so it is the last to stop: the audit writer drains into it.
-            services: [store, auditChain, ReplayLedgerPurge(ledger: ledger, logger: logger)],
+            services: [store, auditChain, ledger, ReplayLedgerPurge(ledger: ledger, logger: logger)],
             readiness: { await store.readinessProblem() })
     }
 

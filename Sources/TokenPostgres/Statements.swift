@@ -1,0 +1,146 @@
+import NIOCore
+import PostgresNIO
+import TokenCore
+
+// The statements on the request path, prepared once per connection (postgres-nio's
+// `PostgresPreparedStatement`): PostgreSQL parses and plans each once instead of on every
+// request — for the replay CTE, most of its CPU. Parameters carry explicit casts so the types are
+// known at preparation.
+
+/// A batch of replay claims in one statement. For each claim, in order: 0 recorded (fresh), 1 a
+/// live entry has its key (replayed; also the second of two claims with one key in the batch),
+/// 2 its caller's share is used up. A replay takes nothing from the share, so replaying a
+/// captured request cannot use up its caller's share; a caller whose claims in the batch do not
+/// all fit its share has none of them recorded. Rows are locked in one order (callers by id, keys
+/// by value), so batches committing concurrently cannot deadlock.
+struct ReplayBatchStatement: PostgresPreparedStatement {
+    static let sql = """
+        WITH input AS (
+            SELECT t.key, t.caller_id, t.expires_at, t.share, t.ord
+            FROM unnest($1::bytea[], $2::text[], $3::int8[], $4::int4[]) WITH ORDINALITY AS t(key, caller_id, expires_at, share, ord)),
+        first AS (
+            SELECT DISTINCT ON (i.key) i.key, i.caller_id, i.expires_at, i.share, i.ord FROM input i
+            WHERE NOT EXISTS (SELECT 1 FROM tokend_replay r WHERE r.key = i.key AND r.expires_at > $5::int8)
+            ORDER BY i.key, i.ord),
+        demand AS (
+            SELECT caller_id, count(*)::int4 AS n, max(share) AS cap FROM first GROUP BY caller_id),
+        share AS (
+            INSERT INTO tokend_replay_share AS s (caller_id, window_start, used, cap)
+            SELECT caller_id, $6::int8, n, cap FROM demand WHERE n <= cap ORDER BY caller_id
+            ON CONFLICT (caller_id, window_start) DO UPDATE SET used = s.used + EXCLUDED.used, cap = EXCLUDED.cap
+            WHERE s.used + EXCLUDED.used <= EXCLUDED.cap
+            RETURNING caller_id),
+        recorded AS (
+            INSERT INTO tokend_replay AS r (key, caller_id, expires_at)
+            SELECT f.key, f.caller_id, f.expires_at FROM first f WHERE f.caller_id IN (SELECT caller_id FROM share) ORDER BY f.key
+            ON CONFLICT (key) DO UPDATE SET caller_id = EXCLUDED.caller_id, expires_at = EXCLUDED.expires_at
+            WHERE r.expires_at <= $5::int8
+            RETURNING key)
+        SELECT i.ord::int8,
+               (CASE WHEN EXISTS (SELECT 1 FROM first f JOIN recorded rc ON rc.key = f.key WHERE f.ord = i.ord) THEN 0
+                     WHEN EXISTS (SELECT 1 FROM first f WHERE f.ord = i.ord)
+                          AND NOT EXISTS (SELECT 1 FROM share s WHERE s.caller_id = i.caller_id) THEN 2
+                     ELSE 1 END)::int8
+        FROM input i ORDER BY i.ord
+        """
+    typealias Row = (Int, Int)
+
+    let keys: [ByteBuffer]
+    let callerIDs: [String]
+    let expiries: [Int]
+    let shares: [Int32]
+    let now: Int
+    let window: Int
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 6)
+        bindings.append(keys)
+        bindings.append(callerIDs)
+        bindings.append(expiries)
+        bindings.append(shares)
+        bindings.append(now)
+        bindings.append(window)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+/// GCRA on the caller's row, on the database's clock. Returns (admitted 0/1, seconds to wait).
+struct RateLimitStatement: PostgresPreparedStatement {
+    static let sql = """
+        WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now),
+        admitted AS (
+            INSERT INTO tokend_rate AS r (caller_id, tat) SELECT $1::text, clock.now + $2::float8 FROM clock
+            ON CONFLICT (caller_id) DO UPDATE SET tat = greatest(r.tat, EXCLUDED.tat - $2::float8) + $2::float8
+            WHERE greatest(r.tat, EXCLUDED.tat - $2::float8) + $2::float8 - (EXCLUDED.tat - $2::float8) <= $3::float8
+            RETURNING 1)
+        SELECT (SELECT count(*) FROM admitted),
+               coalesce((SELECT greatest(r.tat, clock.now) + $2::float8 - clock.now - $3::float8 FROM tokend_rate r, clock
+                         WHERE r.caller_id = $1::text), 0)::float8
+        FROM clock
+        """
+    typealias Row = (Int, Double)
+
+    let callerID: String
+    /// Seconds between two requests at the caller's rate.
+    let interval: Double
+    /// Seconds of allowance the bucket holds (one second's worth of requests, at least one).
+    let burst: Double
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 3)
+        bindings.append(callerID)
+        bindings.append(interval)
+        bindings.append(burst)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+/// One batch of an instance's audit chain, in one statement (one transaction, one WAL flush).
+struct AuditInsertStatement: PostgresPreparedStatement {
+    static let sql = """
+        INSERT INTO tokend_audit (instance, seq, line)
+        SELECT $1::text, t.seq, t.line FROM unnest($2::int8[], $3::bytea[]) AS t(seq, line)
+        """
+    typealias Row = Void
+
+    let instance: String
+    let seqs: [Int64]
+    let lines: [ByteBuffer]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 3)
+        bindings.append(instance)
+        bindings.append(seqs)
+        bindings.append(lines)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {}
+}
+
+extension PostgresClient {
+    /// Runs a prepared statement that returns exactly one row, and returns it. No row is an
+    /// error, never a default: a decision must not fail open.
+    func one<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> Statement.Row {
+        var result: Statement.Row?
+        for try await row in try await execute(statement) { result = row }
+        guard let result else { throw SharedStateUnavailable("\(Statement.self) returned no row") }
+        return result
+    }
+
+    /// Runs a prepared statement and returns all its rows.
+    func all<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
+        var rows: [Statement.Row] = []
+        for try await row in try await execute(statement) { rows.append(row) }
+        return rows
+    }
+
+    /// Runs a prepared statement that returns no rows.
+    func run<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws {
+        for try await _ in try await execute(statement) {}
+    }
+}

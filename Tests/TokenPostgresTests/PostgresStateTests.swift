@@ -1,0 +1,151 @@
+import Foundation
+import Logging
+import Testing
+import TestSupport
+import TokenCore
+@testable import TokenPostgres
+
+/// The PostgreSQL implementations on their own, against a real server: what the HTTP tests
+/// cannot reach in reasonable time (purging, a caller's share).
+@Suite(.serialized, .enabled(if: PostgresServer.binariesPresent || PostgresServer.isRequired, "PostgreSQL is not installed"))
+struct PostgresStateTests {
+    let postgres: PostgresServer
+    let url: DatabaseURL
+
+    init() throws {
+        postgres = try PostgresServer.shared.get()
+        url = try DatabaseURL(try postgres.makeDatabase())
+    }
+
+    func withStore<T: Sendable>(_ body: @escaping @Sendable (PostgresStore) async throws -> T) async throws -> T {
+        try await PostgresStore.withTemporaryClient(url: url, applicationName: "tokend-test", timeout: .seconds(5),
+                                                    logger: Logger(label: "test")) { store in
+            _ = try await SchemaMigrator.migrate(store)
+            return try await body(store)
+        }
+    }
+
+    var databaseName: String { url.database }
+
+    /// A ledger with its group-commit writer running, as `serve` runs it.
+    func withLedger<T: Sendable>(_ body: @escaping @Sendable (PostgresReplayLedger) async throws -> T) async throws -> T {
+        try await withStore { store in
+            let ledger = PostgresReplayLedger(store: store, maximumSkew: 300)
+            let writer = Task { try await ledger.run() }
+            defer { writer.cancel() }
+            return try await body(ledger)
+        }
+    }
+
+    @Test func theLedgerRefusesALiveKeyTakesOverAnExpiredOneAndPurges() async throws {
+        let outcomes = try await withLedger { ledger in
+            let claim = ReplayClaim(callerID: "web", key: [1, 2, 3], expiry: 1_000)
+            return [
+                try await ledger.record(claim, share: 1_000, now: 900),
+                try await ledger.record(claim, share: 1_000, now: 950),
+                // Expired by now: the same key is fresh again (a nonce reused after its window).
+                try await ledger.record(ReplayClaim(callerID: "web", key: [1, 2, 3], expiry: 2_000), share: 1_000, now: 1_000),
+                try await ledger.record(ReplayClaim(callerID: "web", key: [9], expiry: 1_500), share: 1_000, now: 1_000),
+            ]
+        }
+        #expect(outcomes == [.fresh, .replayed, .fresh, .fresh])
+        #expect(try postgres.psql("SELECT count(*) FROM tokend_replay", database: databaseName).trimmed == "2")
+        try await withLedger { ledger in try await ledger.purge(now: 1_600) }
+        #expect(try postgres.psql("SELECT count(*) FROM tokend_replay", database: databaseName).trimmed == "1")
+    }
+
+    @Test func oneCallerAtItsShareDoesNotCrowdOutAnother() async throws {
+        let outcomes = try await withLedger { ledger in
+            var outcomes: [ReplayOutcome] = []
+            for key: UInt8 in 0..<4 {
+                outcomes.append(try await ledger.record(ReplayClaim(callerID: "greedy", key: [key], expiry: 2_000), share: 3, now: 1_000))
+            }
+            outcomes.append(try await ledger.record(ReplayClaim(callerID: "other", key: [96], expiry: 2_000), share: 3, now: 1_000))
+            // A replay does not take from the share; the next window starts a new count.
+            outcomes.append(try await ledger.record(ReplayClaim(callerID: "other", key: [96], expiry: 2_000), share: 3, now: 1_000))
+            outcomes.append(try await ledger.record(ReplayClaim(callerID: "greedy", key: [128], expiry: 3_000), share: 3, now: 1_000 + 602))
+            return outcomes
+        }
+        #expect(outcomes == [.fresh, .fresh, .fresh, .shareExhausted, .fresh, .replayed, .fresh])
+    }
+
+    /// Many claims at once, from two ledgers (as two instances), some sharing a key: every key is
+    /// recorded exactly once, whichever batch it lands in.
+    @Test func concurrentClaimsForOneKeyAreAcceptedOnce() async throws {
+        let fresh = try await withStore { store in
+            let ledgers = [PostgresReplayLedger(store: store, maximumSkew: 300), PostgresReplayLedger(store: store, maximumSkew: 300)]
+            let writers = ledgers.map { ledger in Task { try await ledger.run() } }
+            defer { writers.forEach { $0.cancel() } }
+            return try await withThrowingTaskGroup(of: (UInt8, ReplayOutcome).self) { group in
+                for n in 0..<200 {
+                    let key = UInt8(n % 50)
+                    group.addTask {
+                        (key, try await ledgers[n % 2].record(ReplayClaim(callerID: "web", key: [key], expiry: 2_000), share: 1_000, now: 1_000))
+                    }
+                }
+                var fresh: [UInt8: Int] = [:]
+                for try await (key, outcome) in group where outcome == .fresh { fresh[key, default: 0] += 1 }
+                return fresh
+            }
+        }
+        #expect(fresh.count == 50 && fresh.values.allSatisfy { $0 == 1 }, "\(fresh)")
+    }
+
+    @Test func gcraAdmitsABurstOfOneSecondThenTheRate() async throws {
+        let decisions = try await withStore { store in
+            let limiter = PostgresRateLimiter(store: store)
+            var decisions: [Int?] = []
+            for _ in 0..<6 { decisions.append(try await limiter.acquire(callerID: "a", rate: 5)) }
+            decisions.append(try await limiter.acquire(callerID: "b", rate: 5))  // per caller
+            for _ in 0..<2 { decisions.append(try await limiter.acquire(callerID: "slow", rate: 0.1)) }
+            return decisions
+        }
+        #expect(Array(decisions[0..<5]) == [nil, nil, nil, nil, nil])
+        #expect(decisions[5] == 1)
+        #expect(decisions[6] == nil)
+        #expect(decisions[7] == nil && (9...10).contains(decisions[8] ?? 0), "\(decisions)")
+    }
+
+    @Test func anUnreachableDatabaseIsUnavailableWithinTheDeadlineAndExplained() async throws {
+        let dead = try DatabaseURL("postgres://tokend:pw@127.0.0.1:1/x?sslmode=disable&connect_timeout=1")
+        let started = ContinuousClock.now
+        await #expect(throws: SharedStateUnavailable.self) {
+            try await PostgresStore.withTemporaryClient(url: dead, applicationName: "t", timeout: .seconds(1), logger: Logger(label: "t")) { _ in 1 }
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+}
+
+@Suite struct DatabaseURLTests {
+    @Test func parsesAndNeverPrintsThePassword() throws {
+        let url = try DatabaseURL("postgresql://app:s%40cret%2Fpw@db.example:6432/tokend?sslmode=verify-full&connect_timeout=3")
+        #expect(url.host == "db.example" && url.port == 6432 && url.username == "app" && url.database == "tokend")
+        #expect(url.sslMode == .verifyFull && url.connectTimeout == .seconds(3))
+        #expect(url.description == "postgres://app:***@db.example:6432/tokend?sslmode=verify-full")
+        #expect(!"\(url)".contains("cret"))
+        let defaults = try DatabaseURL("postgres://app@[::1]/")
+        #expect(defaults.host == "::1" && defaults.port == 5432 && defaults.database == "app" && defaults.sslMode == .prefer)
+    }
+
+    @Test(arguments: [
+        ("mysql://a@b/c", "postgres://"),
+        ("postgres://a:pw@b/c?sslmode=maybe", "sslmode must be"),
+        ("postgres://a:pw@b/c?ssl=true", "unknown parameter"),
+        ("postgres://a:pw@b/c?sslmode=disable&sslrootcert=/x", "sslrootcert needs"),
+        ("postgres://:pw@b/c", "no user name"),
+        ("postgres://a:pw@b:99999/c", "port"),
+    ])
+    func refusesWhatItCannotHonour(text: String, expected: String) {
+        do {
+            _ = try DatabaseURL(text)
+            Issue.record("accepted \(text)")
+        } catch {
+            #expect(error.description.contains(expected), "\(error.description)")
+            #expect(!error.description.contains("pw"))
+        }
+    }
+}
+
+extension String {
+    var trimmed: String { trimmingCharacters(in: .whitespacesAndNewlines) }
+}
