@@ -3,10 +3,11 @@
 #   file-*  one instance: replay ledger and rate limits in memory, audit log file (fdatasync)
 #   pg1-*   one instance on a local PostgreSQL (audit, replay and rate limits in the database)
 #   pg2-*   two instances on the same PostgreSQL, one wrk per instance (CONNS/2 each), summed
-# each for the API-key and the RFC 9421 (hmac) paths; then pg2 / file, the issue's goal.
+# each for the API-key path, the API-key path with a (never reached) rate limit, and the RFC 9421
+# (hmac) path; then pg2 / file, the issue's goal.
 # Also printed: audit records per commit, commits per second, database round trips per request.
 #
-#   Benchmarks/shared-state.sh        (env: DURATION=8s CONNS=64 THREADS=1 PORT=8110 PGPORT=55433 PATHS="apikey hmac")
+#   Benchmarks/shared-state.sh        (env: DURATION=8s CONNS=64 THREADS=1 PORT=8110 PGPORT=55433 PATHS="apikey limited hmac")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-8s}"; CONNS="${CONNS:-64}"; THREADS="${THREADS:-1}"; PGPORT="${PGPORT:-55433}"
@@ -26,8 +27,7 @@ start_instances() {  # start_instances MODE COUNT: sets SERVERS (pids) and PORTS
   SERVERS=(); PORTS=()
   rm -f "$WORK/audit.jsonl"
   PGPASSWORD=bench-pg-password psql -q -h 127.0.0.1 -p "$PGPORT" -U tokend -d postgres \
-    -c "DROP TABLE IF EXISTS tokend_audit, tokend_replay, tokend_replay_share, tokend_rate, tokend_schema_migrations CASCADE" \
-    -c "DROP FUNCTION IF EXISTS tokend_audit_append_only" >/dev/null 2>&1
+    -c "DROP SCHEMA public CASCADE" -c "CREATE SCHEMA public" >/dev/null 2>&1
   for i in $(seq 1 "$2"); do
     local port=$((PORT + i - 1))
     local args=(--secrets "$WORK/secrets.toml" --port "$port")
@@ -46,8 +46,12 @@ metric() {  # metric PORT REGEX: sum of the matching samples
   curl -s "http://127.0.0.1:$1/metrics" | awk -v re="$2" '$0 ~ re {s += $NF} END {printf "%d", s}'
 }
 
-run() {  # run NAME MODE COUNT PATH(apikey|hmac)
+run() {  # run NAME MODE COUNT PATH(apikey|hmac|limited)
   local name="$1" mode="$2" count="$3" path="$4" conns=$(( CONNS / $3 )) i=0
+  # limited: the API-key path for a caller with a rate_limit it never reaches, so every request
+  # pays for the shared rate-limit decision (as a production caller would).
+  sed -i '/^rate_limit = /d' "$WORK/secrets.toml"
+  [ "$path" = limited ] && echo "rate_limit = 1000000" >>"$WORK/secrets.toml"
   start_instances "$mode" "$count"
   local outs=()
   for port in "${PORTS[@]}"; do
@@ -82,7 +86,7 @@ run() {  # run NAME MODE COUNT PATH(apikey|hmac)
 
 declare -A RPS
 echo "tokend $(git rev-parse --short HEAD 2>/dev/null), PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}'), wrk -t$THREADS -c$CONNS -d$DURATION, $(nproc) cores"
-PATHS="${PATHS:-apikey hmac}"
+PATHS="${PATHS:-apikey limited hmac}"
 for path in $PATHS; do
   run "file-$path" file 1 "$path"
   run "pg1-$path" postgres 1 "$path"

@@ -36,6 +36,37 @@ enum Migrations {
                 caller_id text PRIMARY KEY,
                 tat double precision NOT NULL)
             """,
+            // A batch of rate-limit decisions in one call: each request in turn, exactly as if
+            // they had come one by one (GCRA), callers' rows taken in id order so that batches
+            // from several instances cannot deadlock. Returns, per request in input order, 0 when
+            // admitted, else the seconds until the caller's next request would be.
+            """
+            CREATE FUNCTION tokend_rate_acquire(callers text[], intervals float8[], bursts float8[])
+            RETURNS float8[] LANGUAGE plpgsql AS $$
+            DECLARE
+                now float8 := extract(epoch FROM clock_timestamp());
+                waits float8[] := array_fill(0::float8, ARRAY[coalesce(array_length(callers, 1), 0)]);
+                request record;
+                admitted float8;
+            BEGIN
+                FOR request IN
+                    SELECT t.caller_id, t.step, t.burst, t.ord
+                    FROM unnest(callers, intervals, bursts) WITH ORDINALITY AS t(caller_id, step, burst, ord)
+                    ORDER BY t.caller_id, t.ord
+                LOOP
+                    INSERT INTO tokend_rate AS r (caller_id, tat) VALUES (request.caller_id, now + request.step)
+                    ON CONFLICT (caller_id) DO UPDATE SET tat = greatest(r.tat, now) + request.step
+                    WHERE greatest(r.tat, now) + request.step - now <= request.burst
+                    RETURNING tat INTO admitted;
+                    IF NOT FOUND THEN
+                        SELECT greatest(r.tat, now) + request.step - now - request.burst INTO admitted
+                        FROM tokend_rate r WHERE r.caller_id = request.caller_id;
+                        waits[request.ord] := greatest(admitted, 0.000001);
+                    END IF;
+                END LOOP;
+                RETURN waits;
+            END $$
+            """,
             // Audit: one chain per instance, the exact line bytes (what `prev` hashes).
             """
             CREATE TABLE tokend_audit (

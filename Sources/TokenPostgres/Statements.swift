@@ -66,33 +66,23 @@ struct ReplayBatchStatement: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
-/// GCRA on the caller's row, on the database's clock. Returns (admitted 0/1, seconds to wait).
-struct RateLimitStatement: PostgresPreparedStatement {
-    static let sql = """
-        WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now),
-        admitted AS (
-            INSERT INTO tokend_rate AS r (caller_id, tat) SELECT $1::text, clock.now + $2::float8 FROM clock
-            ON CONFLICT (caller_id) DO UPDATE SET tat = greatest(r.tat, EXCLUDED.tat - $2::float8) + $2::float8
-            WHERE greatest(r.tat, EXCLUDED.tat - $2::float8) + $2::float8 - (EXCLUDED.tat - $2::float8) <= $3::float8
-            RETURNING 1)
-        SELECT (SELECT count(*) FROM admitted),
-               coalesce((SELECT greatest(r.tat, clock.now) + $2::float8 - clock.now - $3::float8 FROM tokend_rate r, clock
-                         WHERE r.caller_id = $1::text), 0)::float8
-        FROM clock
-        """
-    typealias Row = (Int, Double)
+/// A batch of rate-limit decisions (`tokend_rate_acquire`, see the migrations): per request, 0
+/// when admitted, else the seconds to wait.
+struct RateLimitBatchStatement: PostgresPreparedStatement {
+    static let sql = "SELECT tokend_rate_acquire($1::text[], $2::float8[], $3::float8[])"
+    typealias Row = [Double]
 
-    let callerID: String
-    /// Seconds between two requests at the caller's rate.
-    let interval: Double
-    /// Seconds of allowance the bucket holds (one second's worth of requests, at least one).
-    let burst: Double
+    let callerIDs: [String]
+    /// Seconds between two requests at each caller's rate.
+    let intervals: [Double]
+    /// Seconds of allowance each bucket holds (one second's worth of requests, at least one).
+    let bursts: [Double]
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 3)
-        bindings.append(callerID)
-        bindings.append(interval)
-        bindings.append(burst)
+        bindings.append(callerIDs)
+        bindings.append(intervals)
+        bindings.append(bursts)
         return bindings
     }
 

@@ -94,6 +94,8 @@ struct PostgresStateTests {
     @Test func gcraAdmitsABurstOfOneSecondThenTheRate() async throws {
         let decisions = try await withStore { store in
             let limiter = PostgresRateLimiter(store: store)
+            let writer = Task { try await limiter.run() }
+            defer { writer.cancel() }
             var decisions: [Int?] = []
             for _ in 0..<6 { decisions.append(try await limiter.acquire(callerID: "a", rate: 5)) }
             decisions.append(try await limiter.acquire(callerID: "b", rate: 5))  // per caller
@@ -104,6 +106,27 @@ struct PostgresStateTests {
         #expect(decisions[5] == 1)
         #expect(decisions[6] == nil)
         #expect(decisions[7] == nil && (9...10).contains(decisions[8] ?? 0), "\(decisions)")
+    }
+
+    /// A batch decides as one request at a time would: 40 concurrent requests from two limiters
+    /// (two instances), for two callers at 10 a second, admit each caller's burst of 10 and no more.
+    @Test func concurrentBatchesAdmitExactlyTheBurst() async throws {
+        let admitted = try await withStore { store in
+            let limiters = [PostgresRateLimiter(store: store), PostgresRateLimiter(store: store)]
+            let writers = limiters.map { limiter in Task { try await limiter.run() } }
+            defer { writers.forEach { $0.cancel() } }
+            return try await withThrowingTaskGroup(of: (String, Int?).self) { group in
+                for n in 0..<40 {
+                    let caller = n.isMultiple(of: 2) ? "x" : "y"
+                    group.addTask { (caller, try await limiters[n % 2].acquire(callerID: caller, rate: 10)) }
+                }
+                var admitted: [String: Int] = [:]
+                for try await (caller, wait) in group where wait == nil { admitted[caller, default: 0] += 1 }
+                return admitted
+            }
+        }
+        // A few may refill while the test runs (10 a second); the burst alone is 10.
+        #expect((10...12).contains(admitted["x"] ?? 0) && (10...12).contains(admitted["y"] ?? 0), "\(admitted)")
     }
 
     @Test func anUnreachableDatabaseIsUnavailableWithinTheDeadlineAndExplained() async throws {
