@@ -1,3 +1,4 @@
+import ServiceLifecycle
 import Synchronization
 import TokenCore
 
@@ -63,6 +64,15 @@ final class GroupCommitter<Item: Sendable, Output: Sendable>: Sendable {
             case .failure(let error):
                 for entry in batch { entry.continuation.resume(throwing: error) }
             }
+        }
+    }
+
+    /// `run` as a service's body: until graceful shutdown, then what is queued, then returns.
+    func runUntilGracefulShutdown(_ commit: ([Item]) async -> Result<[Output], any Error>) async {
+        await withGracefulShutdownHandler {
+            await run(commit)
+        } onGracefulShutdown: {
+            self.stop()
         }
     }
 

@@ -55,11 +55,7 @@ public final class PostgresAuditSink: AuditSink, Service {
 
     /// The writer: runs until graceful shutdown, then commits what is queued and stops.
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            await committer.run { batch in await self.commit(batch) }
-        } onGracefulShutdown: {
-            self.committer.stop()
-        }
+        await committer.runUntilGracefulShutdown { batch in await commit(batch) }
     }
 
     private func commit(_ batch: [AuditRecord]) async -> Result<[Void], any Error> {

@@ -30,11 +30,7 @@ public final class PostgresRateLimiter: RateLimiting, Service {
 
     /// The writer: runs until graceful shutdown, then decides what is queued and stops.
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            await committer.run { batch in await self.decide(batch) }
-        } onGracefulShutdown: {
-            self.committer.stop()
-        }
+        await committer.runUntilGracefulShutdown { batch in await decide(batch) }
     }
 
     private func decide(_ batch: [Request]) async -> Result<[Int?], any Error> {

@@ -36,11 +36,7 @@ public final class PostgresReplayLedger: ReplayLedger, Service {
 
     /// The writer: runs until graceful shutdown, then commits what is queued and stops.
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            await committer.run { batch in await self.commit(batch) }
-        } onGracefulShutdown: {
-            self.committer.stop()
-        }
+        await committer.runUntilGracefulShutdown { batch in await commit(batch) }
     }
 
     private func commit(_ batch: [Pending]) async -> Result<[ReplayOutcome], any Error> {
