@@ -51,7 +51,7 @@ public final class PostgresStore: Service, Sendable {
     /// Why the database cannot be used now, or nil: one round trip, within the deadline.
     public func readinessProblem() async -> String? {
         do {
-            try await run("ping") { client in try await client.query("SELECT 1") }
+            try await run("ping") { client in _ = try await client.query("SELECT 1") }
             return nil
         } catch {
             return await explain(error)
@@ -155,7 +155,7 @@ extension PostgresStore {
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask { await store.client.run(); return nil }
                 defer { group.cancelAll() }
-                try await store.run("connect") { client in try await client.query("SELECT 1") }
+                try await store.run("connect") { client in _ = try await client.query("SELECT 1") }
                 return try await withDeadline(jobTimeout) { try await body(store) }
             }
         } catch let error as SchemaMigrator.NewerSchema {
