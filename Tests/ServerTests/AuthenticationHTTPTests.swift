@@ -94,6 +94,12 @@ struct AuthenticationHTTPTests {
         await fixture.server.stop()
     }
 
+    @Test func aThrottledSignedRequestIsNotSpent() async throws {
+        let fixture = try await Fixture.start(secrets: SampleSecrets.toml.replacingOccurrences(of: "rate_limit = 50", with: "rate_limit = 2"))
+        try await expectThrottledSignatureIsNotSpent(base: fixture.base)
+        await fixture.server.stop()
+    }
+
     @Test func sighupReloadsSecretsAndKeepsThemWhenTheFileIsBroken() async throws {
         let fixture = try await Fixture.start()
         let newKey = "tkd_added-by-reload-0123456789"

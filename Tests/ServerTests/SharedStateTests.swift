@@ -61,6 +61,14 @@ struct SharedStateTests {
         for server in servers { await server.stop() }
     }
 
+    @Test func aThrottledSignedRequestIsNotSpentInTheSharedLedger() async throws {
+        let fixture = try SharedStateFixture(secrets: SampleSecrets.toml.replacingOccurrences(of: "rate_limit = 50", with: "rate_limit = 2"))
+        let a = try await fixture.start("a")
+        try await expectThrottledSignatureIsNotSpent(base: a.baseURL)
+        await a.stop()
+        #expect(try fixture.sql("SELECT count(*) FROM tokend_replay").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+    }
+
     @Test func everyAnsweredTokenSurvivesKill9AndTheChainContinuesAfterRestart() async throws {
         let fixture = try SharedStateFixture(secrets: SampleSecrets.unlimitedToml)
         let a = try await fixture.start("a")
