@@ -62,8 +62,7 @@ struct TokenEndpoint: Sendable {
                 let outcome = try await shared { try await service.state.replayLedger.record(claim, share: share, now: now) }
                 if let failure = Self.replayFailure(outcome, keyID: caller.id) {
                     var replayDenial = denial
-                    replayDenial.caller = nil  // refused: the key id is only claimed, as for any auth denial
-                    replayDenial.auth = nil
+                    replayDenial.auth = nil  // refused: recorded like any authentication denial
                     await deny(failure, record: replayDenial)
                     throw APIError.unauthenticated(failure)
                 }
