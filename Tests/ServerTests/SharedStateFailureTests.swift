@@ -6,7 +6,7 @@ import TestSupport
 import TokenCore
 
 /// PostgreSQL failing under tokend: fail closed, recover by itself, and never print the password.
-@Suite(.serialized, .enabled(if: SharedStateFixture.available, "PostgreSQL is not installed"))
+@Suite(.serialized)
 struct SharedStateFailureTests {
     @Test func postgresStoppedUnderLoadMeans503AndNoTokenThenRecoveryWithoutRestart() async throws {
         // A server of its own: this test stops it.

@@ -10,9 +10,6 @@ struct SharedStateFixture {
     let directory: TemporaryDirectory
     let secretsPath: String
 
-    /// Skipped without PostgreSQL, unless the run requires it (CI): then it fails.
-    static var available: Bool { PostgresServer.binariesPresent || PostgresServer.isRequired }
-
     init(postgres: PostgresServer? = nil, secrets: String = SampleSecrets.toml, query: String = "sslmode=disable") throws {
         self.postgres = try postgres ?? PostgresServer.shared.get()
         databaseURL = try self.postgres.makeDatabase(query: query)

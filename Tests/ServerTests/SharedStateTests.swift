@@ -5,7 +5,7 @@ import TokenCore
 
 /// Two or more real `tokend serve` processes on one real PostgreSQL: every promise holds across
 /// replicas (DESIGN §8, issue #8).
-@Suite(.serialized, .enabled(if: SharedStateFixture.available, "PostgreSQL is not installed"))
+@Suite(.serialized)
 struct SharedStateTests {
     @Test func aSignatureAcceptedByOneInstanceIsRefusedByEveryOther() async throws {
         let fixture = try SharedStateFixture()

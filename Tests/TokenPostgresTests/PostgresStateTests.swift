@@ -7,7 +7,7 @@ import TokenCore
 
 /// The PostgreSQL implementations on their own, against a real server: what the HTTP tests
 /// cannot reach in reasonable time (purging, a caller's share).
-@Suite(.serialized, .enabled(if: PostgresServer.binariesPresent || PostgresServer.isRequired, "PostgreSQL is not installed"))
+@Suite(.serialized)
 struct PostgresStateTests {
     let postgres: PostgresServer
     let url: DatabaseURL
