@@ -18,7 +18,8 @@ public enum PostgresAuditArchive {
     /// One instance's records, oldest first, each line as written (JSON Lines, newline-terminated),
     /// handed to `line` as they arrive so that a long chain is never held whole.
     public static func forEachLine(_ store: PostgresStore, instance: String, _ line: @escaping @Sendable ([UInt8]) -> Void) async throws {
-        // No deadline for a whole chain: it may take long. Only the connection's own failures end it.
+        // No per-call deadline for a whole chain, which may take long: the command's job deadline
+        // (`PostgresStore.withTemporaryClient`, 10 min) bounds it.
         let rows = try await store.client.query("SELECT line FROM tokend_audit WHERE instance = \(instance) ORDER BY seq")
         for try await buffer in rows.decode(ByteBuffer.self) {
             line(Array(buffer.readableBytesView) + [0x0A])

@@ -109,6 +109,11 @@ public final class PostgresAuditSink: AuditSink, Service {
             return last
         }
         guard let (seq, line) = last else { return (0, AuditChain.genesis) }
+        // The database is not the request, but a row edited to seq Int64.max must not make the
+        // writer trap on `seq + 1`: refuse it (503s, /readyz says why) instead.
+        guard seq < Int.max / 2 else {
+            throw SharedStateUnavailable("audit chain of \(instance) ends at seq \(seq), beyond what it can continue; the table was edited")
+        }
         return (seq, chain.link(for: line.readableBytesView))
     }
 }

@@ -40,7 +40,7 @@ public final class PostgresRateLimiter: RateLimiting, Service {
             bursts: batch.map { max($0.rate, 1) / $0.rate })
         do {
             let waits = try await store.run("rate_limit") { client in try await client.one(statement) }
-            return .success(waits.map { $0 <= 0 ? nil : max(1, Int($0.rounded(.up))) })
+            return .success(waits.map { $0 <= 0 ? nil : RetryAfter.seconds($0) })
         } catch {
             return .failure(error)
         }

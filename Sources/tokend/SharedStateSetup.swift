@@ -27,7 +27,7 @@ struct SharedStateSetup {
         let audit: any AuditSink = auditLog.map { MirroredAuditSink($0, auditChain) } ?? auditChain
         let rateLimiter = PostgresRateLimiter(store: store)
         return SharedStateSetup(
-            state: SharedState(replayLedger: ledger, rateLimiter: rateLimiter, audit: audit, backend: "postgresql"),
+            state: SharedState(replayLedger: ledger, rateLimiter: rateLimiter, audit: audit),
             // The pool first, so it is the last to stop: the audit writer drains into it.
             services: [store, auditChain, ledger, rateLimiter, ReplayLedgerPurge(ledger: ledger, logger: logger)],
             readiness: { await store.readinessProblem() })

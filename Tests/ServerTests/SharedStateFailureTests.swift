@@ -131,6 +131,21 @@ struct SharedStateFailureTests {
         #expect(bad.status == 2 && bad.stderr.contains("postgres://"))
     }
 
+    /// A chain edited to end at seq Int64.max: mints are refused (503) and /readyz says why; the
+    /// process does not trap on the next seq.
+    @Test func anAuditHeadAtTheEndOfTheRangeIsRefusedNotACrash() async throws {
+        let fixture = try SharedStateFixture()
+        #expect(try fixture.tokend(["db", "migrate"]).status == 0)
+        _ = try fixture.sql("INSERT INTO tokend_audit (instance, seq, line) VALUES ('a', 9223372036854775807, 'x')")
+        let a = try await fixture.start("a")
+        let mint = try await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#)
+        #expect(mint.status == 503 && mint.token == nil)
+        let ready = try await HTTPTestClient.send("GET", a.baseURL + "/readyz")
+        #expect(ready.status == 503 && ready.text.contains("beyond what it can continue"), "\(ready.text)")
+        #expect(a.process.isRunning)
+        await a.stop()
+    }
+
     /// Migrated by an administrator, served by a role that may only read and write rows.
     @Test func aServingRoleWithoutDDLRightsServesAMigratedSchema() async throws {
         let fixture = try SharedStateFixture()

@@ -202,6 +202,15 @@ struct CallerAuthenticatorTests {
         #expect(ReplayShare.entries(rateLimit: 0.5, maximumSkew: 300) == ReplayShare.unlimitedCallerEntries)
     }
 
+    /// Any positive rate loads from the secrets file; the wait for a vanishing one is capped, not a trap.
+    @Test func retryAfterIsTotal() {
+        let limiter = InMemoryRateLimiter()
+        #expect(limiter.acquire(callerID: "glacial", rate: 1e-300, now: 0) == nil)
+        #expect(limiter.acquire(callerID: "glacial", rate: 1e-300, now: 1) == RetryAfter.maximum)
+        #expect(RetryAfter.seconds(.nan) == RetryAfter.maximum && RetryAfter.seconds(.infinity) == RetryAfter.maximum)
+        #expect(RetryAfter.seconds(0.2) == 1 && RetryAfter.seconds(2.5) == 3)
+    }
+
     @Test func rateLimiterHoldsOneSecondOfRequests() {
         let limiter = InMemoryRateLimiter()
         for _ in 0..<5 { #expect(limiter.acquire(callerID: "a", rate: 5, now: 10) == nil) }

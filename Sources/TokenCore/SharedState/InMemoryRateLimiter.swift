@@ -27,8 +27,7 @@ public final class InMemoryRateLimiter: RateLimiting {
                 bucket.tokens -= 1
                 return nil
             }
-            let wait = (1 - bucket.tokens) / rate
-            return max(1, Int(wait.rounded(.up)))
+            return RetryAfter.seconds((1 - bucket.tokens) / rate)
         }
     }
 

@@ -5,3 +5,15 @@ public protocol RateLimiting: Sendable {
     /// wait (≥ 1), for `Retry-After`.
     func acquire(callerID: String, rate: Double) async throws -> Int?
 }
+
+/// `Retry-After` from a wait in seconds: whole seconds, at least 1 and at most a day. Total: the
+/// secrets file allows any positive rate, and `rate_limit = 1e-300` makes a wait of 1e300 s,
+/// which a plain `Int(_:)` would trap on.
+public enum RetryAfter {
+    public static let maximum = 86_400
+
+    public static func seconds(_ wait: Double) -> Int {
+        guard wait.isFinite, wait < Double(maximum) else { return maximum }
+        return max(1, Int(wait.rounded(.up)))
+    }
+}

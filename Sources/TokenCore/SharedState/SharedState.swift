@@ -5,18 +5,15 @@ public struct SharedState: Sendable {
     public let replayLedger: any ReplayLedger
     public let rateLimiter: any RateLimiting
     public let audit: any AuditSink
-    /// "memory" or "postgresql", for logs.
-    public let backend: String
 
-    public init(replayLedger: any ReplayLedger, rateLimiter: any RateLimiting, audit: any AuditSink, backend: String) {
+    public init(replayLedger: any ReplayLedger, rateLimiter: any RateLimiting, audit: any AuditSink) {
         self.replayLedger = replayLedger
         self.rateLimiter = rateLimiter
         self.audit = audit
-        self.backend = backend
     }
 
     /// One instance: memory for replay and rate limits, the audit log file.
     public static func embedded(audit: any AuditSink) -> SharedState {
-        SharedState(replayLedger: InMemoryReplayLedger(), rateLimiter: InMemoryRateLimiter(), audit: audit, backend: "memory")
+        SharedState(replayLedger: InMemoryReplayLedger(), rateLimiter: InMemoryRateLimiter(), audit: audit)
     }
 }
