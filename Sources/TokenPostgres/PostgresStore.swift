@@ -1,6 +1,5 @@
 import Logging
 import _ConnectionPoolModule
-import Metrics
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
@@ -16,12 +15,13 @@ public final class PostgresStore: Service, Sendable {
     public let timeout: Duration
     let logger: Logger
     private let inFlight = Atomic<Int>(0)
-    private let inFlightGauge = Gauge(label: "tokend_database_operations_in_flight")
-    private let timers = Mutex<[String: Metrics.Timer]>([:])
+    private let observer: any DatabaseObserver
 
-    public init(url: DatabaseURL, applicationName: String, timeout: Duration, maximumConnections: Int = 16, logger: Logger) throws(DatabaseURL.Invalid) {
+    public init(url: DatabaseURL, applicationName: String, timeout: Duration, maximumConnections: Int = 16,
+                observer: any DatabaseObserver = .none, logger: Logger) throws(DatabaseURL.Invalid) {
         self.url = url
         self.timeout = timeout
+        self.observer = observer
         self.logger = logger
         client = PostgresClient(configuration: try url.clientConfiguration(applicationName: applicationName, maximumConnections: maximumConnections),
                                 backgroundLogger: Self.quiet(logger))
@@ -34,15 +34,15 @@ public final class PostgresStore: Service, Sendable {
     /// Runs `body` on the pool within the deadline, recording `operation`'s latency and result.
     func run<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws(SharedStateUnavailable) -> T {
         let started = ContinuousClock.now
-        inFlightGauge.record(inFlight.add(1, ordering: .relaxed).newValue)
-        defer { inFlightGauge.record(inFlight.subtract(1, ordering: .relaxed).newValue) }
+        observer.operationsInFlight(inFlight.add(1, ordering: .relaxed).newValue)
+        defer { observer.operationsInFlight(inFlight.subtract(1, ordering: .relaxed).newValue) }
         do {
             let client = self.client
             let result = try await withDeadline(timeout) { try await body(client) }
-            timer(operation, ok: true).record(duration: ContinuousClock.now - started)
+            observer.operationFinished(operation, succeeded: true, seconds: Self.seconds(since: started))
             return result
         } catch {
-            timer(operation, ok: false).record(duration: ContinuousClock.now - started)
+            observer.operationFinished(operation, succeeded: false, seconds: Self.seconds(since: started))
             throw SharedStateUnavailable("PostgreSQL \(url.host):\(url.port): \(operation): \(Self.describe(error, timeout: timeout))",
                                          underlying: error)
         }
@@ -82,15 +82,9 @@ public final class PostgresStore: Service, Sendable {
         }
     }
 
-    private func timer(_ operation: String, ok: Bool) -> Metrics.Timer {
-        let key = operation + (ok ? "+" : "-")
-        return timers.withLock { timers in
-            if let timer = timers[key] { return timer }
-            let timer = Metrics.Timer(label: "tokend_database_operation_duration_seconds",
-                                      dimensions: [("operation", operation), ("result", ok ? "ok" : "error")])
-            timers[key] = timer
-            return timer
-        }
+    private static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = (ContinuousClock.now - start).components
+        return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
     }
 
     /// A cause an operator can act on. postgres-nio's own description is deliberately vague, and

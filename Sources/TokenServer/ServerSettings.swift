@@ -16,6 +16,16 @@ public struct ServerSettings: Sendable {
     /// Connections held open at once; beyond it, new ones wait in the listen backlog, so a flood
     /// of idle connections cannot exhaust file descriptors.
     public var maximumConnections = 4096
+    /// Connections held at once from one address (`--max-connections-per-ip`); more are closed
+    /// at once, so one client cannot take every slot.
+    public var maximumConnectionsPerAddress = 256
+    /// A connection that has not sent a whole request head this long after opening (or after
+    /// its last answer) is closed (`--header-timeout`).
+    public var headerTimeout: Duration = .seconds(10)
+    /// After SIGTERM, how long `/readyz` says `draining` while requests are still served, so load
+    /// balancers stop sending before the listener closes (`--shutdown-delay`).
+    public var shutdownDelay: Duration = .seconds(5)
+    public var logFormat: LogFormat = .text
     /// PEM files to serve HTTPS directly; nil serves plain HTTP (TLS at an ingress or proxy).
     public var tls: TLSFiles?
 

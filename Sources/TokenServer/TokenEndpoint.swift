@@ -1,160 +1,200 @@
-import HTTPTypes
 import Logging
-import Hummingbird
 import NIOCore
+import NIOHTTP1
+import Prometheus
 import TokenCore
 
-/// `POST /v1/tokens`. One way through: limit the body → authenticate → rate-limit → check the
-/// media type → validate → clamp → sign → audit (durable) → respond. Every refusal is answered
-/// with JSON and recorded; a token exists only once its audit record is on disk.
+/// `POST /v1/tokens`. One way through: limit the body → authenticate → rate-limit → record the
+/// signature in the replay ledger → check the media type → validate → clamp → sign → audit
+/// (durable) → respond. Every refusal is answered with JSON and recorded; a token exists only
+/// once its audit record is durable.
+///
+/// Runs on the connection's event loop. On the embedded state (memory and the audit file) there
+/// is no task and no suspension: the checks are synchronous and the audit writer completes a
+/// promise. Only PostgreSQL's rate limiter and ledger, being round trips, go through one task.
 struct TokenEndpoint: Sendable {
     let service: TokenService
+    /// The in-memory limiter and ledger, when those are the state: called directly.
+    private let immediateLimiter: InMemoryRateLimiter?
+    private let immediateLedger: InMemoryReplayLedger?
 
-    func handle(_ request: Request, context: TokenRequestContext) async -> Response {
-        do {
-            return try await issue(request, context: context)
-        } catch let error as APIError {
-            return error.response(requestID: context.requestID)
-        } catch {
-            return APIError(status: .internalServerError, code: "internal_error", message: "internal error")
-                .response(requestID: context.requestID)
-        }
+    init(service: TokenService) {
+        self.service = service
+        immediateLimiter = service.state.rateLimiter as? InMemoryRateLimiter
+        immediateLedger = service.state.replayLedger as? InMemoryReplayLedger
     }
 
-    private func issue(_ request: Request, context: TokenRequestContext) async throws -> Response {
-        let now = WallClock.now()
-        var denial = AuditRecord(event: .requestRejected, requestID: context.requestID, remote: context.remoteAddress, status: 0)
-
-        // The body first: authentication needs its bytes (Content-Digest), and a huge body must
-        // be refused without buffering it.
+    /// What the request carries once its caller is known.
+    private struct Attempt: Sendable {
+        let request: ServerRequest
         let body: [UInt8]
-        do {
-            body = try await readBody(request)
-        } catch let error as APIError {
-            denial.status = Int(error.status.code)
-            denial.reason = error.code
-            await service.recordDenial(denial)
-            throw error
-        }
+        let authenticated: AuthenticatedCaller
+        let configuration: TokenService.Configuration
+        let now: Int
+        var denial: AuditRecord
+        var caller: Caller { authenticated.caller }
+    }
 
+    /// The outcome of the shared-state checks (rate limit, replay ledger).
+    private enum Admission: Sendable {
+        case admitted
+        case rateLimited(retryAfter: Int)
+        case replayed(AuthenticationFailure)
+    }
+
+    func handle(_ request: ServerRequest, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
+        let now = WallClock.now()
+        var denial = AuditRecord(event: .requestRejected, requestID: request.requestID, remote: request.remoteAddress, status: 0)
+
+        // The body was limited by the connection: authentication needs its bytes (Content-Digest),
+        // and a huge body is refused without being buffered.
+        guard case .bytes(let buffer) = request.body else {
+            return reject(.payloadTooLarge, denial: denial, request: request, on: eventLoop)
+        }
+        let body = Array(buffer.readableBytesView)
         let configuration = service.configuration
         let authenticated: AuthenticatedCaller
         do {
             authenticated = try configuration.authenticator.authenticate(parts(of: request, body: body), now: now)
         } catch {
-            await deny(error, record: denial)
-            throw APIError.unauthenticated(error)
+            return deny(error, record: denial, on: eventLoop)
+                .map { APIError.unauthenticated(error).response(requestID: request.requestID) }
         }
-        let caller = authenticated.caller
-        context.notes.caller = caller.id
-        denial.caller = caller.id
+        denial.caller = authenticated.caller.id
         denial.auth = authenticated.method.rawValue
+        let attempt = Attempt(request: request, body: body, authenticated: authenticated, configuration: configuration, now: now, denial: denial)
 
-        do {
-            // Rate limit first, then the replay ledger: a refused request leaves no entry, so a
-            // throttled caller cannot fill the ledger.
-            if let rate = caller.rateLimit,
-               let retryAfter = try await shared { try await service.state.rateLimiter.acquire(callerID: caller.id, rate: rate) } {
-                throw APIError.rateLimited(retryAfter: retryAfter)
+        if let admission = admitImmediately(attempt) {
+            return proceed(attempt, admission, on: eventLoop)
+        }
+        let promise = eventLoop.makePromise(of: Admission.self)
+        promise.completeWithTask { try await admit(attempt) }
+        return promise.futureResult
+            .flatMap { proceed(attempt, $0, on: eventLoop) }
+            .flatMapError { error in
+                service.logger.error("shared state unavailable; request refused", metadata: ["error": "\(error)"])
+                return eventLoop.makeSucceededFuture(APIError.sharedStateUnavailable.response(requestID: request.requestID, caller: attempt.caller.id))
             }
-            if let claim = authenticated.replayClaim {
-                let share = ReplayShare.entries(rateLimit: caller.rateLimit, maximumSkew: configuration.authenticator.maximumSkew)
-                let outcome = try await shared { try await service.state.replayLedger.record(claim, share: share, now: now) }
-                if let failure = Self.replayFailure(outcome, keyID: caller.id) {
-                    var replayDenial = denial
-                    replayDenial.auth = nil  // refused: recorded like any authentication denial
-                    await deny(failure, record: replayDenial)
-                    throw APIError.unauthenticated(failure)
-                }
-            }
-            guard isJSON(request.headers[.contentType]) else { throw APIError.unsupportedMediaType }
-            let tokenRequest: TokenRequest
-            let issued: IssuedToken
-            do {
-                tokenRequest = try TokenRequest(json: body)
-                denial.identity = tokenRequest.identity
-                denial.ttlRequested = tokenRequest.ttl
-                issued = try configuration.issuer.issue(tokenRequest, for: .caller(caller), now: now)
-            } catch {
-                throw APIError.rejected(error)
-            }
-            let record = AuditRecord.issued(issued, requestID: context.requestID, caller: caller.id,
-                                            auth: authenticated.method.rawValue, remote: context.remoteAddress)
-            do {
-                try await service.state.audit.append(record)
-            } catch {
-                // Fail closed: the token was never released, so it does not exist.
-                service.logger.error("audit write failed; token withheld", metadata: ["request_id": "\(context.requestID)", "error": "\(error)"])
-                throw APIError.auditUnavailable
-            }
-            service.metrics.tokenIssued(caller: caller.id)
-            return Response.json(issued.responseJSON())
-        } catch let error as APIError {
-            if error.status != .serviceUnavailable && error.status != .unauthorized {
-                denial.status = Int(error.status.code)
-                denial.reason = error.code
-                if let identity = denial.identity, (try? IdentityRule.validate(identity)) == nil {
-                    denial.identity = nil  // never write an invalid (possibly forged) identity
-                }
-                await service.recordDenial(denial)
-            }
-            throw error
+    }
+
+    /// The rate limit first, then the replay ledger: a refused request leaves no entry, so a
+    /// throttled caller cannot fill the ledger. Nil when the state needs a round trip.
+    private func admitImmediately(_ attempt: Attempt) -> Admission? {
+        let claim = attempt.authenticated.replayClaim
+        guard let limiter = immediateLimiter, claim == nil || immediateLedger != nil else { return nil }
+        if let rate = attempt.caller.rateLimit, let retryAfter = limiter.acquire(callerID: attempt.caller.id, rate: rate) {
+            return .rateLimited(retryAfter: retryAfter)
+        }
+        if let claim, let ledger = immediateLedger {
+            return Self.admission(ledger.record(claim, share: share(attempt), now: attempt.now), keyID: attempt.caller.id)
+        }
+        return .admitted
+    }
+
+    /// The same checks against shared state that answers asynchronously (PostgreSQL).
+    private func admit(_ attempt: Attempt) async throws -> Admission {
+        if let rate = attempt.caller.rateLimit,
+           let retryAfter = try await service.state.rateLimiter.acquire(callerID: attempt.caller.id, rate: rate) {
+            return .rateLimited(retryAfter: retryAfter)
+        }
+        if let claim = attempt.authenticated.replayClaim {
+            return Self.admission(try await service.state.replayLedger.record(claim, share: share(attempt), now: attempt.now), keyID: attempt.caller.id)
+        }
+        return .admitted
+    }
+
+    private func share(_ attempt: Attempt) -> Int {
+        ReplayShare.entries(rateLimit: attempt.caller.rateLimit, maximumSkew: attempt.configuration.authenticator.maximumSkew)
+    }
+
+    private func proceed(_ attempt: Attempt, _ admission: Admission, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
+        switch admission {
+        case .admitted:
+            return issue(attempt, on: eventLoop)
+        case .rateLimited(let retryAfter):
+            return reject(.rateLimited(retryAfter: retryAfter), denial: attempt.denial, request: attempt.request, on: eventLoop)
+        case .replayed(let failure):
+            var record = attempt.denial
+            record.auth = nil  // refused: recorded like any authentication denial
+            return deny(failure, record: record, on: eventLoop)
+                .map { APIError.unauthenticated(failure).response(requestID: attempt.request.requestID) }
         }
     }
 
+    private func issue(_ attempt: Attempt, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
+        var denial = attempt.denial
+        guard isJSON(attempt.request.headers.first(name: "content-type")) else {
+            return reject(.unsupportedMediaType, denial: denial, request: attempt.request, on: eventLoop)
+        }
+        let issued: IssuedToken
+        do {
+            let tokenRequest = try TokenRequest(json: attempt.body)
+            denial.identity = tokenRequest.identity
+            denial.ttlRequested = tokenRequest.ttl
+            issued = try attempt.configuration.issuer.issue(tokenRequest, for: .caller(attempt.caller), now: attempt.now)
+        } catch {
+            return reject(.rejected(error), denial: denial, request: attempt.request, on: eventLoop)
+        }
+        let request = attempt.request
+        let record = AuditRecord.issued(issued, requestID: request.requestID, caller: attempt.caller.id,
+                                        auth: attempt.authenticated.method.rawValue, remote: request.remoteAddress)
+        let success = ServerResponse(headers: ServerResponse.jsonHeaders, body: ByteBuffer(bytes: issued.responseJSON()), caller: attempt.caller.id)
+        let counter = attempt.configuration.issuedCounter(attempt.caller.id)
+        let promise = eventLoop.makePromise(of: ServerResponse.self)
+        let logger = service.logger
+        service.state.audit.append(record) { result in
+            switch result {
+            case .success:
+                counter?.increment()
+                promise.succeed(success)
+            case .failure(let error):
+                // Fail closed: the token was never released, so it does not exist.
+                logger.error("audit write failed; token withheld", metadata: ["request_id": "\(request.requestID)", "error": "\(error)"])
+                promise.succeed(APIError.auditUnavailable.response(requestID: request.requestID, caller: success.caller))
+            }
+        }
+        return promise.futureResult
+    }
+
+    /// Answers `error`, recording the refusal first (except a 503, whose cause is logged).
+    private func reject(_ error: APIError, denial: AuditRecord, request: ServerRequest, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
+        let response = error.response(requestID: request.requestID, caller: denial.caller)
+        guard error.status != .serviceUnavailable else { return eventLoop.makeSucceededFuture(response) }
+        var record = denial
+        record.status = Int(error.status.code)
+        record.reason = error.code
+        if let identity = record.identity, (try? IdentityRule.validate(identity)) == nil {
+            record.identity = nil  // never write an invalid (possibly forged) identity
+        }
+        return service.recordDenial(record, on: eventLoop).map { response }
+    }
+
     /// Counts and records an authentication failure (the key id in it is only claimed).
-    private func deny(_ failure: AuthenticationFailure, record: AuditRecord) async {
+    private func deny(_ failure: AuthenticationFailure, record: AuditRecord, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         service.metrics.authenticationFailed(failure.reason)
         var denial = record
         denial.event = .authDenied
         denial.status = 401
         denial.reason = failure.reason.rawValue
         denial.caller = failure.claimedKeyID
-        await service.recordDenial(denial)
+        return service.recordDenial(denial, on: eventLoop)
     }
 
-    private static func replayFailure(_ outcome: ReplayOutcome, keyID: String) -> AuthenticationFailure? {
+    private static func admission(_ outcome: ReplayOutcome, keyID: String) -> Admission {
         switch outcome {
         case .fresh:
-            return nil
+            return .admitted
         case .replayed:
-            return AuthenticationFailure(.replay, "this signature (or nonce) was already used; sign every request anew", claimedKeyID: keyID)
+            return .replayed(AuthenticationFailure(.replay, "this signature (or nonce) was already used; sign every request anew", claimedKeyID: keyID))
         case .shareExhausted:
-            return AuthenticationFailure(.replay, "replay protection holds as many of this caller's signatures as it may; retry shortly", claimedKeyID: keyID)
+            return .replayed(AuthenticationFailure(.replay, "replay protection holds as many of this caller's signatures as it may; retry shortly", claimedKeyID: keyID))
         }
     }
 
-    /// A shared-state call: when the state cannot answer (PostgreSQL down or too slow), the
-    /// request is a 503 and nothing is issued.
-    private func shared<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as SharedStateUnavailable {
-            service.logger.error("shared state unavailable; request refused", metadata: ["error": "\(error)"])
-            throw APIError.sharedStateUnavailable
-        }
-    }
-
-    private func readBody(_ request: Request) async throws -> [UInt8] {
-        let limit = ServerSettings.maximumBodySize
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
-            throw APIError.payloadTooLarge
-        }
-        var request = request
-        do {
-            var buffer = try await request.collectBody(upTo: limit)
-            return buffer.readBytes(length: buffer.readableBytes) ?? []
-        } catch is NIOTooManyBytesError {
-            throw APIError.payloadTooLarge
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError.payloadTooLarge
-        }
-    }
-
-    private func parts(of request: Request, body: [UInt8]) -> RequestParts {
+    private func parts(of request: ServerRequest, body: [UInt8]) -> RequestParts {
         RequestParts(method: request.method.rawValue, scheme: service.settings.publicScheme,
-                     authority: request.head.authority ?? "", path: request.uri.path, query: request.uri.query,
-                     headers: request.headers, body: body)
+                     authority: request.headers.first(name: "host") ?? "", path: String(request.path),
+                     query: request.query.map(String.init), headers: request.headers, body: body)
     }
 
     /// `application/json`, with any parameters (`; charset=utf-8`), in any letter case.
@@ -169,4 +209,9 @@ struct TokenEndpoint: Sendable {
         let rest = utf8.dropFirst(expected.count)
         return rest.allSatisfy { $0 == 0x20 || $0 == 0x09 } || rest.drop { $0 == 0x20 || $0 == 0x09 }.first == UInt8(ascii: ";")
     }
+}
+
+extension HTTPHeaders: HeaderFields {
+    public func first(named name: String) -> String? { first(name: name) }
+    public func values(named name: String) -> [String] { self[name] }
 }

@@ -1,59 +1,50 @@
-import Hummingbird
-import HummingbirdCore
-import HummingbirdTLS
-import NIOSSL
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import TokenCore
 import UnixSignals
 
-/// Builds the Hummingbird application around a `TokenService`: routes, middleware, connection
-/// limits, and the services that run beside the server (SIGHUP reloads, denial summaries).
+/// Runs a `TokenService`: the HTTP server and the services beside it (SIGHUP reloads, denial
+/// summaries, the shared state's own), in one service group that stops on SIGTERM or SIGINT.
 public enum TokenServerApplication {
-    /// Slow or idle clients are cut off after this long without a byte.
-    public static let idleTimeout: TimeAmount = .seconds(30)
-
-    public static func make(service: TokenService, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in })
-        throws -> some ApplicationProtocol
-    {
-        let router = Router(context: TokenRequestContext.self)
-        router.middlewares.add(RequestObserver(logger: service.logger))
-        router.middlewares.add(MetricsMiddleware())
-        let endpoint = TokenEndpoint(service: service)
-        router.post("/v1/tokens") { request, context in await endpoint.handle(request, context: context) }
-        OperationsRoutes(service: service).register(on: router)
-
-        // Header limits well above any real client's, far below what would let one connection
-        // hold much memory.
-        let http1 = HTTP1Channel.Configuration(
-            idleTimeout: idleTimeout,
-            httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 32 * 1024, maxHeaderFieldCount: 100))
-        return Application(
-            router: router,
-            server: try serverBuilder(http1: http1, tls: service.settings.tls),
-            configuration: ApplicationConfiguration(
-                address: .hostname(service.settings.host, port: service.settings.port), serverName: nil, backlog: 1024,
-                availableConnectionsDelegate: .maximum(service.settings.maximumConnections, logger: service.logger)),
-            // Started in this order and stopped in reverse, after the server: the shared state's
-            // services outlive the denial flusher's last write.
-            services: service.stateServices + [SignalHandler(service: service), DenialFlusher(service: service)],
-            onServerRunning: onServerRunning,
-            logger: service.logger
-        )
+    /// Runs until SIGTERM or SIGINT and the drain that follows (see `HTTPServer`); throws when
+    /// the server cannot start (TLS files, the address) or a service fails.
+    public static func run(service: TokenService, onListening: @escaping @Sendable (_ port: Int) async -> Void) async throws {
+        let settings = service.settings
+        let server = HTTPServer(
+            configuration: .init(
+                host: settings.host, port: settings.port, tls: try tlsContext(settings.tls),
+                maximumConnections: settings.maximumConnections,
+                maximumConnectionsPerAddress: settings.maximumConnectionsPerAddress,
+                headerTimeout: TimeAmount(settings.headerTimeout),
+                maximumBodySize: ServerSettings.maximumBodySize,
+                shutdownDelay: settings.shutdownDelay),
+            responder: TokenResponder(service: service),
+            observer: AccessLog(metrics: service.metrics.http, format: settings.logFormat, level: service.logger.logLevel),
+            logger: service.logger,
+            onListening: { address in await onListening(address.port ?? settings.port) },
+            onDraining: { service.startDraining() })
+        // Started in this order and stopped in reverse: the server stops first (its drain ends
+        // when the last request is answered), then the denial flusher writes its last counts,
+        // then the shared state's services close.
+        let group = ServiceGroup(configuration: .init(
+            services: (service.stateServices + [SignalHandler(service: service), DenialFlusher(service: service), server])
+                .map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: service.logger))
+        try await group.run()
     }
-}
 
-extension TokenServerApplication {
-    /// Plain HTTP/1.1, or HTTPS with the given certificate chain and key (TLS 1.2 and later,
-    /// swift-nio-ssl's default server ciphers).
-    static func serverBuilder(http1: HTTP1Channel.Configuration, tls: ServerSettings.TLSFiles?) throws -> HTTPServerBuilder {
-        guard let tls else { return .http1(configuration: http1) }
+    /// HTTPS with the given certificate chain and key (TLS 1.2 and later, swift-nio-ssl's default
+    /// server ciphers); nil serves plain HTTP.
+    static func tlsContext(_ tls: ServerSettings.TLSFiles?) throws -> NIOSSLContext? {
+        guard let tls else { return nil }
         let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChainPath).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem)
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
-        return try .tls(.http1(configuration: http1), tlsConfiguration: configuration)
+        return try NIOSSLContext(configuration: configuration)
     }
 }
 

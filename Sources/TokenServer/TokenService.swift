@@ -1,4 +1,6 @@
 import Logging
+import NIOCore
+import Prometheus
 import ServiceLifecycle
 import Synchronization
 import TokenCore
@@ -12,6 +14,11 @@ public final class TokenService: Sendable {
         let secrets: Secrets
         let issuer: TokenIssuer
         let authenticator: CallerAuthenticator
+        /// `tokend_tokens_issued_total{caller}`, made when the callers are loaded: counting a
+        /// token is then a dictionary read and an atomic add, no lock.
+        let issuedCounters: [String: Counter]
+
+        func issuedCounter(_ callerID: String) -> Counter? { issuedCounters[callerID] }
     }
 
     public let settings: ServerSettings
@@ -25,6 +32,7 @@ public final class TokenService: Sendable {
     let metrics: ServerMetrics
     let logger: Logger
     private let current: Mutex<Configuration>
+    private let draining = Atomic<Bool>(false)
 
     public init(settings: ServerSettings, secrets: Secrets, state: SharedState, stateServices: [any Service] = [],
                 stateReadiness: @escaping @Sendable () async -> String? = { nil }, metrics: ServerMetrics, logger: Logger) {
@@ -34,12 +42,20 @@ public final class TokenService: Sendable {
         self.stateReadiness = stateReadiness
         self.metrics = metrics
         self.logger = logger
-        current = Mutex(Self.configuration(secrets, maximumSkew: settings.maximumSkew))
+        current = Mutex(Self.configuration(secrets, maximumSkew: settings.maximumSkew, metrics: metrics))
     }
 
-    private static func configuration(_ secrets: Secrets, maximumSkew: Int) -> Configuration {
+    private static func configuration(_ secrets: Secrets, maximumSkew: Int, metrics: ServerMetrics) -> Configuration {
         Configuration(secrets: secrets, issuer: TokenIssuer(secrets: secrets),
-                      authenticator: CallerAuthenticator(secrets: secrets, maximumSkew: maximumSkew))
+                      authenticator: CallerAuthenticator(secrets: secrets, maximumSkew: maximumSkew),
+                      issuedCounters: Dictionary(uniqueKeysWithValues: secrets.callers.map { ($0.id, metrics.issuedCounter(caller: $0.id)) }))
+    }
+
+    /// Shutdown has begun: `/readyz` answers 503 `draining` while requests are still served.
+    public var isDraining: Bool { draining.load(ordering: .relaxed) }
+
+    func startDraining() {
+        draining.store(true, ordering: .relaxed)
     }
 
     var configuration: Configuration { current.withLock { $0 } }
@@ -54,7 +70,7 @@ public final class TokenService: Sendable {
         }
         do {
             let secrets = try SecretsLoader.load(path: path)
-            let configuration = Self.configuration(secrets, maximumSkew: settings.maximumSkew)
+            let configuration = Self.configuration(secrets, maximumSkew: settings.maximumSkew, metrics: metrics)
             current.withLock { $0 = configuration }
             logger.notice("secrets reloaded", metadata: ["signing_keys": "\(secrets.signingKeys.count)", "callers": "\(secrets.callers.count)", "active_kid": "\(secrets.activeKey.kid)"])
             return true
@@ -67,14 +83,20 @@ public final class TokenService: Sendable {
     /// Records a denial or rejection, coalescing repeats (see `DenialCoalescer`). The answer
     /// waits for the record like any other, but is sent even if the write fails: there is no
     /// token to withhold.
-    func recordDenial(_ record: AuditRecord) async {
-        for record in coalescer.admit(record, now: WallClock.now()) {
-            do {
-                try await state.audit.append(record)
-            } catch {
-                logger.error("audit write failed for a denial", metadata: ["error": "\(error)"])
+    func recordDenial(_ record: AuditRecord, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        let records = coalescer.admit(record, now: WallClock.now())
+        guard !records.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
+        let written = records.map { record in
+            let promise = eventLoop.makePromise(of: Void.self)
+            state.audit.append(record) { [logger] result in
+                if case .failure(let error) = result {
+                    logger.error("audit write failed for a denial", metadata: ["error": "\(error)"])
+                }
+                promise.succeed()
             }
+            return promise.futureResult
         }
+        return EventLoopFuture.andAllComplete(written, on: eventLoop)
     }
 
     /// Writes the counts of coalesced denials whose time slice has ended (all of them when the

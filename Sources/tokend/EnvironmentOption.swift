@@ -36,8 +36,23 @@ enum Environment {
         return value
     }
 
+    /// A number of seconds (fractions allowed) within `range`; `fallback` when neither is set.
+    static func seconds(_ flag: Double?, _ option: String, _ name: String, in range: ClosedRange<Double>,
+                        default fallback: Duration) throws(CommandFailure) -> Duration {
+        guard let text = resolve(flag.map { "\($0)" }, name) else { return fallback }
+        guard let value = Double(text), range.contains(value) else {
+            throw .usage("\(option) must be a number of seconds within \(range.lowerBound.formatted)…\(range.upperBound.formatted)")
+        }
+        return .milliseconds(Int64((value * 1000).rounded()))
+    }
+
     /// A boolean flag, or the variable set to 1/true/yes.
     static func flag(_ flag: Bool, _ name: String) -> Bool {
         flag || ["1", "true", "yes"].contains(value(name)?.lowercased() ?? "")
     }
+}
+
+private extension Double {
+    /// `10`, not `10.0`, in messages.
+    var formatted: String { self == rounded() ? String(Int(self)) : String(self) }
 }

@@ -1,7 +1,5 @@
 import ArgumentParser
-import Hummingbird
 import Logging
-import NIOCore
 import ServiceLifecycle
 import TokenCore
 import TokenPostgres
@@ -14,8 +12,10 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             POST /v1/tokens mints a token for an authenticated caller (API key or RFC 9421 \
             hmac-sha256 signature); GET /healthz, /readyz and /metrics are for operators. \
-            SIGHUP reloads the secrets file and reopens the audit log; SIGTERM or SIGINT stops \
-            gracefully (requests in flight finish).
+            SIGHUP reloads the secrets file and reopens the audit log. SIGTERM or SIGINT stops \
+            gracefully: /readyz turns 503 "draining" while requests are still served for \
+            --shutdown-delay, then the listener closes, requests in flight finish, the audit log is \
+            flushed and the process exits 0.
 
             --database shares the replay ledger, the rate limits and the audit trail with every \
             instance on the same PostgreSQL (DESIGN §8); the schema is created or upgraded at start. \
@@ -55,6 +55,30 @@ struct ServeCommand: AsyncParsableCommand {
         "Connections held at once (default 4096); more wait in the listen backlog. Env: TOKEND_MAX_CONNECTIONS.", valueName: "count"))
     var maxConnections: Int?
 
+    @Option(name: .customLong("max-connections-per-ip"), help: ArgumentHelp(
+        "Connections held at once from one address (default 256); more are closed at once. Env: TOKEND_MAX_CONNECTIONS_PER_IP.",
+        valueName: "count"))
+    var maxConnectionsPerIP: Int?
+
+    @Option(name: .customLong("header-timeout"), help: ArgumentHelp(
+        "Seconds a connection may take to send a whole request head, from opening or its last answer (default 10). Env: TOKEND_HEADER_TIMEOUT.",
+        valueName: "seconds"))
+    var headerTimeout: Double?
+
+    @Option(name: .customLong("shutdown-delay"), help: ArgumentHelp(
+        "Seconds /readyz reports draining, still serving, before the listener closes on SIGTERM (default 5, 0 with --dev). Env: TOKEND_SHUTDOWN_DELAY.",
+        valueName: "seconds"))
+    var shutdownDelay: Double?
+
+    @Option(name: .customLong("log-format"), help: ArgumentHelp("text (logfmt) or json, one line per event on stderr. Env: TOKEND_LOG_FORMAT.",
+                                                                valueName: "format"))
+    var logFormat: String?
+
+    @Option(name: .customLong("log-level"), help: ArgumentHelp(
+        "trace, debug, info (the default; one line per request), notice, warning, error or critical. Env: TOKEND_LOG_LEVEL.",
+        valueName: "level"))
+    var logLevel: String?
+
     @Option(name: .customLong("tls-cert"), help: ArgumentHelp("PEM certificate chain: serve HTTPS directly. Env: TOKEND_TLS_CERT.", valueName: "pem"))
     var tlsCert: String?
 
@@ -74,12 +98,15 @@ struct ServeCommand: AsyncParsableCommand {
         let isDev = Environment.flag(dev, "TOKEND_DEV")
         let database = try databaseOptions.url()
         let settings = try settings(dev: isDev, database: database != nil)
-        var logger = Logger(label: "tokend")
-        logger.logLevel = Environment.value("TOKEND_LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let level = try resolvedLogLevel()
+        var logger = Logger(label: "tokend") { _ in LineLogHandler(format: settings.logFormat) }
+        logger.logLevel = level
+        defer { LogOutput.standardError.flush() }
 
         let devSecrets: DevSecrets? = isDev ? DevSecrets.make() : nil
         let secrets = try devSecrets?.secrets ?? secretsOptions.load()
-        let metrics = ServerMetrics.shared
+        let metrics = ServerMetrics(version: TokendVersion.current)
+        LogOutput.standardError.reportDrops { metrics.logLinesDropped($0) }
         let auditLog = try settings.auditLogPath.map { path throws(CommandFailure) in try Self.openAuditLog(path, settings, secrets, metrics, logger) }
         defer { auditLog?.close() }
         let shared: SharedStateSetup
@@ -93,13 +120,27 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let service = TokenService(settings: settings, secrets: secrets, state: shared.state, stateServices: shared.services,
                                    stateReadiness: shared.readiness, metrics: metrics, logger: logger)
-        let app = try Self.application(service: service, dev: devSecrets)
+        let scheme = settings.tls == nil ? "http" : "https"
         do {
-            try await app.runService()
+            try await TokenServerApplication.run(service: service) { port in
+                let base = "\(scheme)://\(settings.host):\(port)"
+                if let devSecrets { Self.printDevBanner(devSecrets, base: base) }
+                Console.out("tokend: listening on \(base)")
+            }
         } catch {
-            // A failed start (the port is taken, the address does not exist) ends here too.
+            // A failed start (the port is taken, the address does not exist, unusable TLS files)
+            // ends here too.
             throw CommandFailure.usage("the service stopped: \(error)")
         }
+        logger.notice("stopped")
+    }
+
+    private func resolvedLogLevel() throws(CommandFailure) -> Logger.Level {
+        guard let text = Environment.resolve(logLevel, "TOKEND_LOG_LEVEL") else { return .info }
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw .usage("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return level
     }
 
     private static func openAuditLog(_ path: String, _ settings: ServerSettings, _ secrets: Secrets, _ metrics: ServerMetrics,
@@ -118,21 +159,6 @@ struct ServeCommand: AsyncParsableCommand {
                 "last_seq": "\(auditLog.recovery.lastSequence)"])
         }
         return auditLog
-    }
-
-    /// The application, announcing its address (and, with --dev, the credentials) once it listens.
-    static func application(service: TokenService, dev: DevSecrets?) throws(CommandFailure) -> some ApplicationProtocol {
-        let settings = service.settings
-        let scheme = settings.tls == nil ? "http" : "https"
-        do {
-            return try TokenServerApplication.make(service: service) { channel in
-                let base = "\(scheme)://\(settings.host):\(channel.localAddress?.port ?? settings.port)"
-                if let dev { printDevBanner(dev, base: base) }
-                Console.out("tokend: listening on \(base)")
-            }
-        } catch {
-            throw .usage("cannot set up TLS: \(error)")
-        }
     }
 
     private func settings(dev: Bool, database: Bool) throws(CommandFailure) -> ServerSettings {
@@ -157,6 +183,17 @@ struct ServeCommand: AsyncParsableCommand {
         case (nil, nil): break
         case (let cert?, let key?): settings.tls = .init(certificateChainPath: cert, privateKeyPath: key)
         default: throw .usage("--tls-cert and --tls-key go together")
+        }
+        settings.maximumConnectionsPerAddress = try Environment.integer(
+            maxConnectionsPerIP, "--max-connections-per-ip", "TOKEND_MAX_CONNECTIONS_PER_IP", in: 1...1_000_000,
+            default: settings.maximumConnectionsPerAddress)
+        settings.headerTimeout = try Environment.seconds(headerTimeout, "--header-timeout", "TOKEND_HEADER_TIMEOUT", in: 0.001...3600,
+                                                         default: settings.headerTimeout)
+        settings.shutdownDelay = try Environment.seconds(shutdownDelay, "--shutdown-delay", "TOKEND_SHUTDOWN_DELAY", in: 0...3600,
+                                                         default: dev ? .zero : settings.shutdownDelay)
+        if let text = Environment.resolve(logFormat, "TOKEND_LOG_FORMAT") {
+            guard let format = LogFormat(rawValue: text) else { throw .usage("--log-format must be text or json") }
+            settings.logFormat = format
         }
         settings.publicScheme = Environment.resolve(publicScheme, "TOKEND_PUBLIC_SCHEME") ?? (settings.tls == nil ? "http" : "https")
         guard ["http", "https"].contains(settings.publicScheme) else { throw .usage("--public-scheme must be http or https") }

@@ -16,7 +16,7 @@ struct SharedStateSetup {
         try await migrate(url, instance: instance, timeout: timeout, wait: wait, logger: logger)
         let store: PostgresStore
         do {
-            store = try PostgresStore(url: url, applicationName: "tokend/\(instance)", timeout: timeout, logger: logger)
+            store = try PostgresStore(url: url, applicationName: "tokend/\(instance)", timeout: timeout, observer: metrics, logger: logger)
         } catch {
             throw CommandFailure.usage(error.description)
         }

@@ -39,7 +39,8 @@ public final class AuditLog: @unchecked Sendable {
     private let onCommit: @Sendable (_ seconds: Double, _ records: Int, _ succeeded: Bool) -> Void
 
     private let condition = NSCondition()
-    private var queue: [(record: AuditRecord, continuation: CheckedContinuation<Void, any Error>)] = []
+    /// Records waiting for the writer, each with what to call once it is written (or not).
+    private var queue: [(record: AuditRecord, completion: Completion)] = []
     private var reopenRequested = false
     private var stopping = false
     private let healthy = Atomic<Bool>(true)
@@ -84,20 +85,29 @@ public final class AuditLog: @unchecked Sendable {
         thread.start()
     }
 
+    public typealias Completion = @Sendable (Result<Void, any Error>) -> Void
+
     /// Returns once `record` is in the log (durably, in `.durable` mode); throws `Unavailable`
     /// when it could not be written, in which case nothing that depends on it may be released.
     public func append(_ record: AuditRecord) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            condition.lock()
-            if stopping {
-                condition.unlock()
-                continuation.resume(throwing: Unavailable(description: "the audit log is closed"))
-                return
-            }
-            queue.append((record, continuation))
-            condition.signal()
-            condition.unlock()
+            append(record) { continuation.resume(with: $0) }
         }
+    }
+
+    /// Queues `record` and calls `completion` on the writer thread once it is in the log (or
+    /// could not be written). For callers that must not suspend: the HTTP server completes an
+    /// event-loop promise from here, with no task per request.
+    public func append(_ record: AuditRecord, completion: @escaping Completion) {
+        condition.lock()
+        if stopping {
+            condition.unlock()
+            completion(.failure(Unavailable(description: "the audit log is closed")))
+            return
+        }
+        queue.append((record, completion))
+        condition.signal()
+        condition.unlock()
     }
 
     /// Reopens the path (after logrotate moved the file away); the chain continues.
@@ -155,7 +165,7 @@ public final class AuditLog: @unchecked Sendable {
                 let leftover = queue
                 queue.removeAll()
                 condition.unlock()
-                for entry in leftover { entry.continuation.resume(throwing: Unavailable(description: "the audit log is closed")) }
+                for entry in leftover { entry.completion(.failure(Unavailable(description: "the audit log is closed"))) }
                 file.close()
                 return
             }
@@ -171,7 +181,7 @@ public final class AuditLog: @unchecked Sendable {
         }
     }
 
-    private func commit(_ batch: [(record: AuditRecord, continuation: CheckedContinuation<Void, any Error>)]) {
+    private func commit(_ batch: [(record: AuditRecord, completion: Completion)]) {
         let started = DispatchTime.now().uptimeNanoseconds
         var bytes: [UInt8] = []
         bytes.reserveCapacity(batch.count * 400)
@@ -193,12 +203,12 @@ public final class AuditLog: @unchecked Sendable {
             lastLink = link
             markHealthy()
             onCommit(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, batch.count, true)
-            for entry in batch { entry.continuation.resume() }
+            for entry in batch { entry.completion(.success(())) }
         } catch {
             markFailed(error.description)
             onCommit(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, batch.count, false)
             let failure = Unavailable(description: error.description)
-            for entry in batch { entry.continuation.resume(throwing: failure) }
+            for entry in batch { entry.completion(.failure(failure)) }
         }
     }
 

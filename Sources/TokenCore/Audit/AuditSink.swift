@@ -3,10 +3,28 @@
 /// it may be released.
 public protocol AuditSink: Sendable {
     func append(_ record: AuditRecord) async throws
+    /// The same, for a caller that must not suspend (an event loop): `completion` is called, on
+    /// any thread, once the record is durable or has failed.
+    func append(_ record: AuditRecord, completion: @escaping AuditLog.Completion)
     /// Why records cannot be taken now, or nil (for `/readyz`; checked, not assumed).
     func readinessProblem() async -> String?
     /// SIGHUP: reopen files that logrotate moved away. Nothing to do for a database.
     func reopen()
+}
+
+extension AuditSink {
+    /// A sink whose writes are asynchronous (PostgreSQL) runs one task per record; the file log
+    /// hands the record to its writer thread directly.
+    public func append(_ record: AuditRecord, completion: @escaping AuditLog.Completion) {
+        Task {
+            do {
+                try await append(record)
+                completion(.success(()))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+    }
 }
 
 extension AuditLog: AuditSink {}

@@ -1,5 +1,3 @@
-import HTTPTypes
-
 /// Decides who is calling: an API key (`Authorization: Bearer`) or an RFC 9421 `hmac-sha256`
 /// signature, with the policy of DESIGN §3 (required coverage, `created` within the skew window,
 /// `expires`, `alg`, Content-Digest). A verified signature comes back with its `ReplayClaim`: the
@@ -26,11 +24,11 @@ public struct CallerAuthenticator: Sendable {
     }
 
     public func authenticate(_ request: RequestParts, now: Int) throws(AuthenticationFailure) -> AuthenticatedCaller {
-        if let authorization = request.headers[.authorization] {
+        if let authorization = request.headers.first(named: "authorization") {
             return try authenticateAPIKey(authorization)
         }
-        if let input = request.headers[HTTPField.Name("signature-input")!] {
-            guard let signature = request.headers[HTTPField.Name("signature")!] else {
+        if let input = request.headers.first(named: "signature-input") {
+            guard let signature = request.headers.first(named: "signature") else {
                 throw AuthenticationFailure(.malformed, "Signature-Input was sent without a Signature header")
             }
             return try authenticateSignature(input: input, signature: signature, request: request, now: now)
@@ -76,7 +74,7 @@ public struct CallerAuthenticator: Sendable {
             guard names.contains("content-digest") else {
                 throw fail(.coverage, "a request with a body must send Content-Digest and cover \"content-digest\"")
             }
-            guard let digest = request.headers[HTTPField.Name("content-digest")!] else {
+            guard let digest = request.headers.first(named: "content-digest") else {
                 throw fail(.digest, "covered Content-Digest header is missing")
             }
             switch ContentDigest.verify(header: digest, body: request.body) {

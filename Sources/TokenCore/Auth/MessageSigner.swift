@@ -21,7 +21,8 @@ public struct MessageSigner: Sendable {
         var names = ["@method", "@target-uri"]
         if !request.body.isEmpty {
             let digest = ContentDigest.header(for: request.body)
-            request.headers[HTTPField.Name("content-digest")!] = digest
+            // The only header field the signature covers: the others need not be carried.
+            request.headers = HTTPFields([HTTPField(name: HTTPField.Name("content-digest")!, value: digest)])
             headers.append(("Content-Digest", digest))
             names.append("content-digest")
         }

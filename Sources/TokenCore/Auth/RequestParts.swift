@@ -12,11 +12,11 @@ public struct RequestParts: Sendable {
     public var path: String
     /// The query without its leading `?`; nil when the URL has none.
     public var query: String?
-    public var headers: HTTPFields
+    public var headers: any HeaderFields
     public var body: [UInt8]
 
     public init(method: String, scheme: String, authority: String, path: String, query: String?,
-                headers: HTTPFields, body: [UInt8]) {
+                headers: any HeaderFields, body: [UInt8]) {
         self.method = method
         self.scheme = scheme
         self.authority = authority

@@ -46,10 +46,10 @@ public enum SignatureBase {
             default: throw AuthenticationFailure(.unsupported, "derived component \"\(name)\" is not supported")
             }
         }
-        guard name == name.lowercased(), let fieldName = HTTPField.Name(name) else {
+        guard name == name.lowercased(), HTTPField.Name(name) != nil else {
             throw MessageSignature.malformed("component \"\(name)\" must be a lower-case header field name")
         }
-        let values = request.headers[values: fieldName]
+        let values = request.headers.values(named: name)
         guard !values.isEmpty else {
             throw MessageSignature.malformed("covered header \"\(name)\" is missing from the request")
         }

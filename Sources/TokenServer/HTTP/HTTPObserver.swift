@@ -1,0 +1,21 @@
+import NIOCore
+import NIOHTTP1
+
+/// Told of every answered request, after its answer is written: the access log and the request
+/// metrics. Called on the connection's event loop, so it must not block.
+protocol HTTPObserver: Sendable {
+    func requestFinished(_ request: FinishedRequest)
+}
+
+struct FinishedRequest {
+    let method: HTTPMethod
+    /// The request target as sent (path and query).
+    let path: String
+    let status: HTTPResponseStatus
+    let requestID: String
+    let caller: String?
+    let remoteAddress: String?
+    let started: NIODeadline
+
+    var seconds: Double { Double((NIODeadline.now() - started).nanoseconds) / 1e9 }
+}

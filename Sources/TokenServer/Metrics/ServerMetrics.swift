@@ -1,0 +1,98 @@
+import Prometheus
+import Synchronization
+import TokenCore
+
+/// Everything `/metrics` shows, with Prometheus names (§2: counters end in `_total`, durations
+/// are `_seconds`, every family has HELP and TYPE):
+/// - the request families, recorded in `HTTPMetrics`' atomic table;
+/// - tokend's own families in a swift-prometheus registry, each made once with its HELP text,
+///   so that recording is an atomic add (a counter) and never a lookup under a lock.
+/// Histograms that are not on the request path (audit commits, database operations) use the
+/// registry's own, which takes a lock per observation.
+public final class ServerMetrics: DatabaseObserver, Sendable {
+    let http = HTTPMetrics()
+    private let registry = PrometheusCollectorRegistry()
+    private let failureCounters: [AuthenticationFailure.Reason: Counter]
+    private let commitDurations: [DurationHistogram]
+    private let recordCounters: [Counter]
+    private let databaseDurations = Mutex<[String: DurationHistogram]>([:])
+    private let databaseInFlight: Gauge
+    private let refusedConnections: Counter
+    private let droppedLogLines: Counter
+
+    private static let shortDurations: [Duration] = [
+        .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+    ]
+
+    public init(version: String) {
+        let registry = self.registry
+        registry.makeGauge(descriptor: Self.family("tokend_build_info", "Always 1; the version of the running binary is its label."), labels: [("version", version)]).set(to: 1.0)
+        failureCounters = Dictionary(uniqueKeysWithValues: AuthenticationFailure.Reason.allCases.map {
+            ($0, registry.makeCounter(descriptor: Self.family("tokend_auth_failures_total", "Requests refused by caller authentication, by reason."), labels: [("reason", $0.rawValue)]))
+        })
+        commitDurations = ["ok", "error"].map {
+            registry.makeDurationHistogram(descriptor: Self.family("tokend_audit_commit_duration_seconds", "Time to write (and sync) one batch of audit records."), labels: [("result", $0)],
+                                           buckets: Self.shortDurations)
+        }
+        recordCounters = ["ok", "error"].map {
+            registry.makeCounter(descriptor: Self.family("tokend_audit_records_total", "Audit records written, or that failed to be written."), labels: [("result", $0)])
+        }
+        databaseInFlight = registry.makeGauge(descriptor: Self.family("tokend_database_operations_in_flight", "Shared-state operations waiting on PostgreSQL now."))
+        refusedConnections = registry.makeCounter(descriptor: Self.family("tokend_connections_refused_total", "Connections closed at once because their address held --max-connections-per-ip."), labels: [("reason", "per_address")])
+        droppedLogLines = registry.makeCounter(descriptor: Self.family("tokend_log_lines_dropped_total", "Log lines dropped because stderr could not keep up."))
+    }
+
+    /// `tokend_tokens_issued_total{caller}`; made when a secrets file is loaded.
+    func issuedCounter(caller: String) -> Counter {
+        registry.makeCounter(descriptor: Self.family("tokend_tokens_issued_total", "Tokens issued, by caller."), labels: [("caller", caller)])
+    }
+
+    func authenticationFailed(_ reason: AuthenticationFailure.Reason) {
+        failureCounters[reason]?.increment()
+    }
+
+    func connectionRefused() {
+        refusedConnections.increment()
+    }
+
+    public func logLinesDropped(_ count: Int) {
+        droppedLogLines.increment(by: Int64(count))
+    }
+
+    /// Called by the audit writer after each batch (one fdatasync).
+    public func auditCommitted(seconds: Double, records: Int, succeeded: Bool) {
+        commitDurations[succeeded ? 0 : 1].record(.nanoseconds(Int64(seconds * 1e9)))
+        recordCounters[succeeded ? 0 : 1].increment(by: Int64(records))
+    }
+
+    public func operationFinished(_ operation: String, succeeded: Bool, seconds: Double) {
+        let result = succeeded ? "ok" : "error"
+        let histogram = databaseDurations.withLock { histograms in
+            if let histogram = histograms[operation + result] { return histogram }
+            let histogram = registry.makeDurationHistogram(
+                descriptor: Self.family("tokend_database_operation_duration_seconds", "Time of one shared-state operation on PostgreSQL, by operation and result."), labels: [("operation", operation), ("result", result)], buckets: Self.shortDurations)
+            histograms[operation + result] = histogram
+            return histogram
+        }
+        histogram.record(.nanoseconds(Int64(seconds * 1e9)))
+    }
+
+    public func operationsInFlight(_ count: Int) {
+        databaseInFlight.set(Double(count))
+    }
+
+    /// A family's whole name (its unit already in it, `_total`, `_seconds`) and HELP text.
+    private static func family(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
+    func render() -> [UInt8] {
+        var text = PrometheusText()
+        http.render(into: &text)
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        text.append(buffer)
+        return text.bytes
+    }
+}

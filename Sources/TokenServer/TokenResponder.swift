@@ -1,0 +1,40 @@
+import NIOCore
+import NIOHTTP1
+
+/// Routes a whole request: 404 for an unknown path, 405 with `Allow` for a known path and the
+/// wrong method, 413 for a body over the limit, else the route's own answer.
+struct TokenResponder: HTTPResponder {
+    let tokens: TokenEndpoint
+    let operations: OperationsRoutes
+
+    init(service: TokenService) {
+        tokens = TokenEndpoint(service: service)
+        operations = OperationsRoutes(service: service)
+    }
+
+    func respond(to request: ServerRequest, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
+        let route = Route(path: request.path)
+        guard route != .unknown else { return eventLoop.makeSucceededFuture(APIError.notFound.response(requestID: request.requestID)) }
+        guard route.allows(request.method) else {
+            return eventLoop.makeSucceededFuture(APIError.methodNotAllowed(allow: route.allow).response(requestID: request.requestID))
+        }
+        switch route {
+        case .tokens:
+            return tokens.handle(request, on: eventLoop)
+        case .readyz:
+            return operations.readiness(on: eventLoop)
+        case _ where isTooLarge(request):
+            return eventLoop.makeSucceededFuture(APIError.payloadTooLarge.response(requestID: request.requestID))
+        case .healthz:
+            return eventLoop.makeSucceededFuture(operations.health())
+        case .metrics:
+            return eventLoop.makeSucceededFuture(operations.metrics())
+        case .openapi, .unknown:
+            return eventLoop.makeSucceededFuture(operations.openAPIDocument())
+        }
+    }
+
+    private func isTooLarge(_ request: ServerRequest) -> Bool {
+        if case .tooLarge = request.body { true } else { false }
+    }
+}
