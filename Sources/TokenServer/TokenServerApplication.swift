@@ -10,11 +10,12 @@ import UnixSignals
 public enum TokenServerApplication {
     /// Runs until SIGTERM or SIGINT and the drain that follows (see `HTTPServer`); throws when
     /// the server cannot start (TLS files, the address) or a service fails.
-    public static func run(service: TokenService, onListening: @escaping @Sendable (_ port: Int) async -> Void) async throws {
+    public static func run(service: TokenService, tls: NIOSSLContext?,
+                           onListening: @escaping @Sendable (_ port: Int) async -> Void) async throws {
         let settings = service.settings
         let server = HTTPServer(
             configuration: .init(
-                host: settings.host, port: settings.port, tls: try tlsContext(settings.tls),
+                host: settings.host, port: settings.port, tls: tls,
                 maximumConnections: settings.maximumConnections,
                 maximumConnectionsPerAddress: settings.maximumConnectionsPerAddress,
                 headerTimeout: TimeAmount(settings.headerTimeout),
@@ -24,7 +25,8 @@ public enum TokenServerApplication {
             observer: AccessLog(metrics: service.metrics.http, format: settings.logFormat, level: service.logger.logLevel),
             logger: service.logger,
             onListening: { address in await onListening(address.port ?? settings.port) },
-            onDraining: { service.startDraining() })
+            onDraining: { service.startDraining() },
+            onRefused: { service.metrics.connectionRefused() })
         // Started in this order and stopped in reverse: the server stops first (its drain ends
         // when the last request is answered), then the denial flusher writes its last counts,
         // then the shared state's services close.
@@ -38,7 +40,7 @@ public enum TokenServerApplication {
 
     /// HTTPS with the given certificate chain and key (TLS 1.2 and later, swift-nio-ssl's default
     /// server ciphers); nil serves plain HTTP.
-    static func tlsContext(_ tls: ServerSettings.TLSFiles?) throws -> NIOSSLContext? {
+    public static func tlsContext(_ tls: ServerSettings.TLSFiles?) throws -> NIOSSLContext? {
         guard let tls else { return nil }
         let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChainPath).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import NIOSSL
 import ServiceLifecycle
 import TokenCore
 import TokenPostgres
@@ -121,8 +122,14 @@ struct ServeCommand: AsyncParsableCommand {
         let service = TokenService(settings: settings, secrets: secrets, state: shared.state, stateServices: shared.services,
                                    stateReadiness: shared.readiness, metrics: metrics, logger: logger)
         let scheme = settings.tls == nil ? "http" : "https"
+        let tls: NIOSSLContext?
         do {
-            try await TokenServerApplication.run(service: service) { port in
+            tls = try TokenServerApplication.tlsContext(settings.tls)
+        } catch {
+            throw CommandFailure.usage("cannot set up TLS: \(error)")
+        }
+        do {
+            try await TokenServerApplication.run(service: service, tls: tls) { port in
                 let base = "\(scheme)://\(settings.host):\(port)"
                 if let devSecrets { Self.printDevBanner(devSecrets, base: base) }
                 Console.out("tokend: listening on \(base)")

@@ -107,8 +107,10 @@ struct TokenEndpointTests {
         let metrics = try await HTTPTestClient.send("GET", fixture.base + "/metrics")
         #expect(metrics.status == 200)
         for series in ["tokend_tokens_issued_total{caller=\"web\"} 1", "tokend_auth_failures_total{reason=\"invalid\"} 1",
-                       "hb_requests{http_route=\"/v1/tokens\",http_request_method=\"POST\",http_response_status_code=\"200\"}",
-                       "http_server_request_duration_bucket", "tokend_audit_commit_duration_seconds_bucket"] {
+                       "tokend_http_requests_total{route=\"/v1/tokens\",status=\"200\"} 1",
+                       "tokend_http_requests_total{route=\"/v1/tokens\",status=\"401\"} 1",
+                       "tokend_http_request_duration_seconds_bucket{route=\"/v1/tokens\",le=\"+Inf\"} 2",
+                       "tokend_audit_commit_duration_seconds_bucket", "tokend_build_info{version=\""] {
             #expect(metrics.text.contains(series), "\(series)")
         }
         let openAPI = try await HTTPTestClient.send("GET", fixture.base + "/openapi.yaml")

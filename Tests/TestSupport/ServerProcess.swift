@@ -19,6 +19,8 @@ public final class ServerProcess: @unchecked Sendable {
         process.executableURL = Executables.tokend
         process.arguments = ["serve"] + arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TOKEND_") }
+        // Tests stop servers often: no drain delay unless a test asks for one.
+        env["TOKEND_SHUTDOWN_DELAY"] = "0"
         env.merge(environment) { $1 }
         process.environment = env
         if let directory { process.currentDirectoryURL = directory }

@@ -73,7 +73,7 @@ struct CallerAuthenticatorTests {
                 method: String = "POST", url: String? = nil) throws -> RequestParts {
         var request = RequestParts(method: method, url: url ?? self.url, body: body ?? self.body)!
         let headers = try MessageSigner(keyID: keyID, secret: secret).sign(request, created: created ?? now)
-        for (name, value) in headers { request.headers[HTTPField.Name(name)!] = value }
+        for (name, value) in headers { request.fields[HTTPField.Name(name)!] = value }
         return request
     }
 
@@ -86,16 +86,16 @@ struct CallerAuthenticatorTests {
 
     @Test func apiKeys() throws {
         var request = RequestParts(method: "POST", url: url, body: body)!
-        request.headers[.authorization] = "Bearer tkd_good-key"
+        request.fields[.authorization] = "Bearer tkd_good-key"
         let caller = try authenticator().authenticate(request, now: now)
         #expect(caller.caller.id == "web" && caller.method == .apiKey)
-        request.headers[.authorization] = "Bearer tkd_wrong-key"
+        request.fields[.authorization] = "Bearer tkd_wrong-key"
         #expect(failure(request)?.message == "invalid credentials")
-        request.headers[.authorization] = "Basic d2ViOmtleQ=="
+        request.fields[.authorization] = "Basic d2ViOmtleQ=="
         #expect(failure(request)?.reason == .malformed)
-        request.headers[.authorization] = "Bearer " + String(repeating: "k", count: 10_000)
+        request.fields[.authorization] = "Bearer " + String(repeating: "k", count: 10_000)
         #expect(failure(request)?.reason == .invalid)
-        request.headers[.authorization] = nil
+        request.fields[.authorization] = nil
         #expect(failure(request)?.reason == .missing)
     }
 
@@ -118,7 +118,7 @@ struct CallerAuthenticatorTests {
     @Test func aReplayClaimNamesTheNonceOrTheSignatureAndLivesOnlyAsLongAsTheSkewWindow() throws {
         var request = RequestParts(method: "POST", url: url, body: body)!
         let signer = MessageSigner(keyID: "web", secret: Self.hmacSecret)
-        for (name, value) in try signer.sign(request, created: now, nonce: "n-1") { request.headers[HTTPField.Name(name)!] = value }
+        for (name, value) in try signer.sign(request, created: now, nonce: "n-1") { request.fields[HTTPField.Name(name)!] = value }
         let withNonce = try #require(try authenticator().authenticate(request, now: now).replayClaim)
         #expect(withNonce.key == SHA256.hash(Array("nonce\u{0}web\u{0}n-1".utf8)).bytes)
         #expect(withNonce.expiry == now + 300 + 1)
@@ -126,7 +126,7 @@ struct CallerAuthenticatorTests {
         let old = try #require(try authenticator().authenticate(try signed(created: now - 100), now: now).replayClaim)
         #expect(old.expiry == now + 200 + 1)
         var apiKey = RequestParts(method: "POST", url: url, body: body)!
-        apiKey.headers[.authorization] = "Bearer tkd_good-key"
+        apiKey.fields[.authorization] = "Bearer tkd_good-key"
         #expect(try authenticator().authenticate(apiKey, now: now).replayClaim == nil)
     }
 
@@ -151,7 +151,7 @@ struct CallerAuthenticatorTests {
         #expect(failure(request)?.reason == .digest)
 
         // Body and digest both replaced: the signature covers the digest.
-        request.headers[HTTPField.Name("content-digest")!] = ContentDigest.header(for: request.body)
+        request.fields[HTTPField.Name("content-digest")!] = ContentDigest.header(for: request.body)
         #expect(failure(request)?.reason == .invalid)
     }
 
@@ -166,18 +166,18 @@ struct CallerAuthenticatorTests {
     @Test func coverageIsRequired() throws {
         // A client that signs without the body digest.
         var request = RequestParts(method: "POST", url: url, body: body)!
-        request.headers[HTTPField.Name("signature-input")!] = #"sig1=("@method" "@target-uri");created=\#(now);keyid="web""#
-        request.headers[HTTPField.Name("signature")!] = "sig1=:AAAA:"
+        request.fields[HTTPField.Name("signature-input")!] = #"sig1=("@method" "@target-uri");created=\#(now);keyid="web""#
+        request.fields[HTTPField.Name("signature")!] = "sig1=:AAAA:"
         #expect(failure(request)?.reason == .coverage)
-        request.headers[HTTPField.Name("signature-input")!] = #"sig1=("@method" "@path" "content-digest");created=\#(now);keyid="web""#
+        request.fields[HTTPField.Name("signature-input")!] = #"sig1=("@method" "@path" "content-digest");created=\#(now);keyid="web""#
         #expect(failure(request)?.reason == .coverage)
-        request.headers[HTTPField.Name("signature-input")!] = #"sig1=("@target-uri" "content-digest");created=\#(now);keyid="web""#
+        request.fields[HTTPField.Name("signature-input")!] = #"sig1=("@target-uri" "content-digest");created=\#(now);keyid="web""#
         #expect(failure(request)?.reason == .coverage)
-        request.headers[HTTPField.Name("signature-input")!] = #"sig1=("@method" "@target-uri" "content-digest");keyid="web""#
+        request.fields[HTTPField.Name("signature-input")!] = #"sig1=("@method" "@target-uri" "content-digest");keyid="web""#
         #expect(failure(request)?.reason == .malformed)  // no created
-        request.headers[HTTPField.Name("signature-input")!] = #"sig1=("@method" "@target-uri" "content-digest");created=\#(now);keyid="web";alg="rsa-pss-sha512""#
+        request.fields[HTTPField.Name("signature-input")!] = #"sig1=("@method" "@target-uri" "content-digest");created=\#(now);keyid="web";alg="rsa-pss-sha512""#
         #expect(failure(request)?.reason == .unsupported)
-        request.headers[HTTPField.Name("signature-input")!] = #"sig1=("@method" "@target-uri" "content-digest");created=\#(now);keyid="web";expires=\#(now - 1)"#
+        request.fields[HTTPField.Name("signature-input")!] = #"sig1=("@method" "@target-uri" "content-digest");created=\#(now);keyid="web";expires=\#(now - 1)"#
         #expect(failure(request)?.reason == .expired)
     }
 
@@ -219,5 +219,13 @@ struct CallerAuthenticatorTests {
         #expect(limiter.acquire(callerID: "a", rate: 5, now: 10.25) == nil)  // refilled one
         #expect(limiter.acquire(callerID: "slow", rate: 0.1, now: 0) == nil)
         #expect(limiter.acquire(callerID: "slow", rate: 0.1, now: 1) == 9)  // whole seconds, rounded up
+    }
+}
+
+extension RequestParts {
+    /// The tests edit a request's headers as swift-http-types fields (what the CLI builds).
+    var fields: HTTPFields {
+        get { headers as? HTTPFields ?? [:] }
+        set { headers = newValue }
     }
 }

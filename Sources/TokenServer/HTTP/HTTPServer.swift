@@ -44,10 +44,12 @@ final class HTTPServer: Service, Sendable {
     private let logger: Logger
     private let onListening: @Sendable (SocketAddress) async -> Void
     private let onDraining: @Sendable () -> Void
+    private let onRefused: @Sendable () -> Void
 
     init(configuration: Configuration, responder: any HTTPResponder, observer: any HTTPObserver,
          group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger,
-         onListening: @escaping @Sendable (SocketAddress) async -> Void, onDraining: @escaping @Sendable () -> Void) {
+         onListening: @escaping @Sendable (SocketAddress) async -> Void, onDraining: @escaping @Sendable () -> Void,
+         onRefused: @escaping @Sendable () -> Void) {
         self.configuration = configuration
         self.responder = responder
         self.observer = observer
@@ -55,6 +57,7 @@ final class HTTPServer: Service, Sendable {
         self.logger = logger
         self.onListening = onListening
         self.onDraining = onDraining
+        self.onRefused = onRefused
     }
 
     func run() async throws {
@@ -79,7 +82,7 @@ final class HTTPServer: Service, Sendable {
         let configuration = self.configuration
         let responder = self.responder
         let observer = self.observer
-        let logger = self.logger
+        let onRefused = self.onRefused
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -88,7 +91,7 @@ final class HTTPServer: Service, Sendable {
                     try channel.pipeline.syncOperations.addHandler(ConnectionGate(
                         maximumConnections: configuration.maximumConnections,
                         maximumPerAddress: configuration.maximumConnectionsPerAddress,
-                        onRefused: { logger.debug("connection refused: too many from one address") }))
+                        onRefused: onRefused))
                     try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
                 }
             }

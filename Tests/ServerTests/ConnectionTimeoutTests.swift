@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `--max-connections-per-ip` and `--header-timeout` (DESIGN §2): idle or slow sockets cannot
+/// starve other callers.
+struct ConnectionTimeoutTests {
+    @Test func oneAddressHoldsAtMostItsShareOfConnections() async throws {
+        let fixture = try await Fixture.start(["--max-connections-per-ip", "2"])
+        let held = try (0..<2).map { _ in try RawConnection(port: fixture.server.port) }
+        try await Task.sleep(for: .milliseconds(200))
+        let started = Date()
+        let third = try RawConnection(port: fixture.server.port)
+        #expect(third.read(timeout: 3).closed, "a third connection from one address was kept")
+        #expect(Date().timeIntervalSince(started) < 2)
+        // The held ones still work, and a slot freed is a slot available.
+        #expect(held[0].exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
+        close(held[1].descriptor)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try RawConnection(port: fixture.server.port).exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
+        #expect(try await HTTPTestClient.send("GET", fixture.base + "/metrics").text
+            .contains(#"tokend_connections_refused_total{reason="per_address"} 1"#))
+        await fixture.server.stop()
+    }
+
+    @Test func aHeadNotSentInTimeClosesTheConnection() async throws {
+        let fixture = try await Fixture.start(["--header-timeout", "0.5"])
+        let silent = try RawConnection(port: fixture.server.port)
+        // A slow head: bytes keep coming, the head never ends (slowloris).
+        let slow = try RawConnection(port: fixture.server.port)
+        let started = Date()
+        slow.send("GET /healthz HTTP/1.1\r\n")
+        for _ in 0..<5 {
+            slow.send("X-A: b\r\n")
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(silent.read(timeout: 3).closed)
+        #expect(slow.read(timeout: 3).closed)
+        #expect(Date().timeIntervalSince(started) < 4)
+        // A kept-alive connection gets the same time for its next head, then is closed.
+        let kept = try RawConnection(port: fixture.server.port)
+        #expect(kept.exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
+        #expect(kept.read(timeout: 3).closed)
+        // A prompt client is unaffected.
+        #expect(try RawConnection(port: fixture.server.port).exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
+        await fixture.server.stop()
+    }
+
+    @Test func badTimeoutAndLimitFlagsAreUsageErrors() throws {
+        for flags in [["--header-timeout", "0"], ["--header-timeout", "soon"], ["--max-connections-per-ip", "0"],
+                      ["--shutdown-delay", "-1"], ["--log-format", "xml"], ["--log-level", "loud"]] {
+            let result = try Executables.run(Executables.tokend, ["serve", "--dev"] + flags)
+            #expect(result.status == 2, "\(flags)")
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// A plain TCP connection to a test server, for what an HTTP client library will not send: a
+/// request without Host, two Host fields, HTTP/1.0, a head that never ends, garbage.
+public final class RawConnection {
+    public let descriptor: Int32
+
+    public init(port: Int) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else {
+            close(descriptor)
+            throw POSIXError(.ECONNREFUSED)
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    public func send(_ text: String) {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Foundation.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if written <= 0 { return }
+            offset += written
+        }
+    }
+
+    /// What the server sends within `timeout` seconds, and whether it closed the connection.
+    public func read(timeout: Double = 3, until done: (String) -> Bool = { _ in false }) -> (text: String, closed: Bool) {
+        var received: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while Date() < deadline {
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let remaining = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
+            guard poll(&poller, 1, remaining) > 0 else { break }
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count <= 0 { return (String(decoding: received, as: UTF8.self), true) }
+            received += buffer[..<count]
+            if done(String(decoding: received, as: UTF8.self)) { break }
+        }
+        return (String(decoding: received, as: UTF8.self), false)
+    }
+
+    /// Sends `request` and reads one whole answer (head and a Content-Length body).
+    public func exchange(_ request: String, timeout: Double = 3) -> RawResponse {
+        send(request)
+        let (text, closed) = read(timeout: timeout) { RawResponse($0).isComplete }
+        return RawResponse(text, closed: closed)
+    }
+}
+
+/// An HTTP/1.1 answer as text, split into its parts.
+public struct RawResponse {
+    public let text: String
+    public let closed: Bool
+
+    public init(_ text: String, closed: Bool = false) {
+        self.text = text
+        self.closed = closed
+    }
+
+    private var split: (head: Substring, body: Substring)? {
+        guard let range = text.range(of: "\r\n\r\n") else { return nil }
+        return (text[..<range.lowerBound], text[range.upperBound...])
+    }
+
+    public var status: Int? { split.flatMap { Int($0.head.split(separator: " ").dropFirst().first ?? "") } }
+    public var body: String { split.map { String($0.body) } ?? "" }
+
+    public func header(_ name: String) -> String? {
+        guard let head = split?.head else { return nil }
+        for line in head.split(separator: "\r\n").dropFirst() {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == name.lowercased() { return parts[1].trimmingCharacters(in: .whitespaces) }
+        }
+        return nil
+    }
+
+    var isComplete: Bool {
+        guard let split, let length = header("Content-Length").flatMap(Int.init) else { return false }
+        return split.body.utf8.count >= length
+    }
+
+    public var errorCode: String? {
+        guard let range = body.range(of: #""code":""#) else { return nil }
+        return String(body[range.upperBound...].prefix { $0 != "\"" })
+    }
+}
