@@ -17,7 +17,7 @@ struct MessageSignatureTests {
             signature: "sig-b25=:pxcQw6G3AjtMBQjwo8XzkZf/bws5LelbaMk5rGIGtE8=:")
         #expect(signature.keyID == "test-shared-secret")
         #expect(signature.created == 1_618_884_473)
-        let base = try SignatureBase.build(components: signature.components, parameters: signature.signatureParameters, request: request)
+        let base = try SignatureBase.build(signature, request: request)
         #expect(String(decoding: base, as: UTF8.self) == """
             "date": Tue, 20 Apr 2021 02:07:55 GMT
             "@authority": example.com

@@ -83,7 +83,7 @@ public struct CallerAuthenticator: Sendable {
             case .unusable(let why): throw fail(.digest, why)
             }
         }
-        let base = try SignatureBase.build(components: parsed.components, parameters: parsed.signatureParameters, request: request)
+        let base = try SignatureBase.build(parsed, request: request)
         let known = hmacKeys[keyID]
         let valid = (known?.key ?? decoyKey).isValidAuthenticationCode(parsed.signature, for: base)
         guard valid, let known else { throw fail(.invalid, AuthenticationFailure.invalidCredentials) }

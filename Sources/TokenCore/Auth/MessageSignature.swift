@@ -5,37 +5,44 @@ public struct MessageSignature: Sendable {
     public let label: String
     /// The covered components, in the order the client listed them: the base is rebuilt in
     /// exactly this order.
-    public let components: [Item]
-    /// The inner list with its parameters: serialized, it is the `@signature-params` line.
-    let signatureParameters: InnerList
-    public let signature: [UInt8]
+    public let componentNames: [String]
+    /// The inner list with its parameters, serialized (RFC 8941 §4.1): the `@signature-params` value.
+    var parametersLine: [UInt8]
+    public var signature: [UInt8]
 
-    public var keyID: String? { stringParameter("keyid") }
-    public var nonce: String? { stringParameter("nonce") }
-    public var algorithm: String? { stringParameter("alg") }
-    public var tag: String? { stringParameter("tag") }
-    public var created: Int? { integerParameter("created") }
-    public var expires: Int? { integerParameter("expires") }
+    public internal(set) var keyID: String?
+    public internal(set) var nonce: String?
+    public internal(set) var algorithm: String?
+    public internal(set) var tag: String?
+    public internal(set) var created: Int?
+    public internal(set) var expires: Int?
 
-    /// Component names as plain strings (`"@method"`, `"content-digest"`).
-    public var componentNames: [String] {
-        components.compactMap { if case .string(let name) = $0.rfc9651BareItem { name } else { nil } }
+    /// The parameters whose type RFC 9421 fixes: integers (`created`, `expires`) or strings.
+    static let typedParameters: Set<String> = ["created", "expires", "keyid", "nonce", "alg", "tag"]
+
+    init(label: String, componentNames: [String], parametersLine: [UInt8], signature: [UInt8]) {
+        self.label = label
+        self.componentNames = componentNames
+        self.parametersLine = parametersLine
+        self.signature = signature
     }
 
-    private func stringParameter(_ name: String) -> String? {
-        if case .string(let value)? = signatureParameters.rfc9651Parameters[name] { return value }
-        return nil
-    }
-
-    private func integerParameter(_ name: String) -> Int? {
-        if case .integer(let value)? = signatureParameters.rfc9651Parameters[name] { return Int(exactly: value) }
-        return nil
+    func with(signature: [UInt8]) -> MessageSignature {
+        var copy = self
+        copy.signature = signature
+        return copy
     }
 
     /// Parses the two headers and returns the first signature present in both, in
     /// `Signature-Input` order. Errors are `malformed` failures with a message that names the
     /// header and what is wrong with it.
     public static func parse(signatureInput: String, signature: String) throws(AuthenticationFailure) -> MessageSignature {
+        if let parsed = SignatureFieldsParser.parse(signatureInput: signatureInput, signature: signature) { return parsed }
+        return try parseGenerically(signatureInput: signatureInput, signature: signature)
+    }
+
+    /// Any shape RFC 8941 allows, through swift-http-structured-headers; the errors name what is wrong.
+    static func parseGenerically(signatureInput: String, signature: String) throws(AuthenticationFailure) -> MessageSignature {
         let inputs = try dictionary(signatureInput, header: "Signature-Input")
         let signatures = try dictionary(signature, header: "Signature")
         for (label, member) in inputs {
@@ -47,7 +54,7 @@ public struct MessageSignature: Sendable {
                   let bytes = decodeStandardBase64(encoded) else {
                 throw malformed("Signature \(label) must be a byte sequence (:base64:)")
             }
-            var components: [Item] = []
+            var names: [String] = []
             var seen = Set<String>()
             for component in list.bareInnerList {
                 guard case .string(let name) = component.rfc9651BareItem else {
@@ -57,21 +64,31 @@ public struct MessageSignature: Sendable {
                 guard seen.insert(key).inserted else {
                     throw malformed("Signature-Input \(label) lists \"\(name)\" twice")
                 }
-                components.append(component)
+                if let parameter = component.rfc9651Parameters.first {
+                    throw AuthenticationFailure(.unsupported, "component parameter ;\(parameter.0) on \"\(name)\" is not supported")
+                }
+                names.append(name)
             }
-            let parsed = MessageSignature(label: label, components: components, signatureParameters: list, signature: bytes)
-            try parsed.checkParameterTypes()
+            var serializer = StructuredFieldValueSerializer()
+            guard let line = try? serializer.writeListFieldValue([.innerList(list)]) else {
+                throw malformed("the signature parameters cannot be serialized")
+            }
+            var parsed = MessageSignature(label: label, componentNames: names, parametersLine: line, signature: bytes)
+            try parsed.readParameters(list.rfc9651Parameters)
             return parsed
         }
         throw malformed("Signature-Input and Signature share no label")
     }
 
-    private func checkParameterTypes() throws(AuthenticationFailure) {
-        for (name, value) in signatureParameters.rfc9651Parameters {
+    private mutating func readParameters(_ parameters: OrderedMap<String, RFC9651BareItem>) throws(AuthenticationFailure) {
+        for (name, value) in parameters {
             switch (name, value) {
-            case ("created", .integer), ("expires", .integer),
-                 ("keyid", .string), ("nonce", .string), ("alg", .string), ("tag", .string):
-                continue
+            case ("created", .integer(let number)): created = Int(exactly: number)
+            case ("expires", .integer(let number)): expires = Int(exactly: number)
+            case ("keyid", .string(let text)): keyID = text
+            case ("nonce", .string(let text)): nonce = text
+            case ("alg", .string(let text)): algorithm = text
+            case ("tag", .string(let text)): tag = text
             case ("created", _), ("expires", _):
                 throw Self.malformed("Signature-Input parameter \(name) must be an integer")
             case ("keyid", _), ("nonce", _), ("alg", _), ("tag", _):

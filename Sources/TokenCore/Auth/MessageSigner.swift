@@ -34,12 +34,11 @@ public struct MessageSigner: Sendable {
         parameters["alg"] = .string("hmac-sha256")
         parameters["nonce"] = .string(nonce)
         let innerList = InnerList(bareInnerList: list, parameters: parameters)
-        let components = list.map { $0 }
-        let base = try SignatureBase.build(components: components, parameters: innerList, request: request)
         var serializer = StructuredFieldValueSerializer()
         guard let input = try? serializer.writeListFieldValue([.innerList(innerList)]) else {
             throw MessageSignature.malformed("cannot serialize the signature parameters")
         }
+        let base = try SignatureBase.build(componentNames: names, parametersLine: input, request: request)
         headers.append(("Signature-Input", "\(label)=" + String(decoding: input, as: UTF8.self)))
         headers.append(("Signature", "\(label)=:\(standardBase64(key.authenticationCode(for: base).bytes)):"))
         return headers

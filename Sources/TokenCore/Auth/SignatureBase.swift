@@ -1,38 +1,35 @@
 import HTTPTypes
-import RawStructuredFieldValues
 
 /// The RFC 9421 §2.5 signature base: one line per covered component, in the client's order, then
 /// the `@signature-params` line. The verifier and the CLI's signer share this code.
 public enum SignatureBase {
-    public static func build(components: [Item], parameters: InnerList, request: RequestParts) throws(AuthenticationFailure) -> [UInt8] {
+    public static func build(_ signature: MessageSignature, request: RequestParts) throws(AuthenticationFailure) -> [UInt8] {
+        try build(componentNames: signature.componentNames, parametersLine: signature.parametersLine, request: request)
+    }
+
+    /// `parametersLine` is the serialized inner list (`("@method" ...);created=...`).
+    static func build(componentNames: [String], parametersLine: [UInt8], request: RequestParts) throws(AuthenticationFailure) -> [UInt8] {
         var base: [UInt8] = []
         base.reserveCapacity(512)
-        var serializer = StructuredFieldValueSerializer()
-        for component in components {
-            let value = try componentValue(component, request: request)
-            guard let identifier = try? serializer.writeItemFieldValue(component) else {
-                throw MessageSignature.malformed("a component identifier cannot be serialized")
+        for name in componentNames {
+            let value = try componentValue(name, request: request)
+            // The identifier as an sf-string; names are lower-case field names or `@` names, so
+            // nothing needs escaping, but escaping keeps that true whatever a client sends.
+            base.append(UInt8(ascii: "\""))
+            for byte in name.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { base.append(UInt8(ascii: "\\")) }
+                base.append(byte)
             }
-            base += identifier
-            base += Array(": ".utf8)
-            base += Array(value.utf8)
+            base += "\": ".utf8
+            base += value.utf8
             base.append(0x0A)
         }
-        guard let parametersLine = try? serializer.writeListFieldValue([.innerList(parameters)]) else {
-            throw MessageSignature.malformed("the signature parameters cannot be serialized")
-        }
-        base += Array("\"@signature-params\": ".utf8)
+        base += "\"@signature-params\": ".utf8
         base += parametersLine
         return base
     }
 
-    static func componentValue(_ component: Item, request: RequestParts) throws(AuthenticationFailure) -> String {
-        guard case .string(let name) = component.rfc9651BareItem else {
-            throw MessageSignature.malformed("component identifiers must be strings")
-        }
-        if let parameter = component.rfc9651Parameters.first {
-            throw AuthenticationFailure(.unsupported, "component parameter ;\(parameter.0) on \"\(name)\" is not supported")
-        }
+    static func componentValue(_ name: String, request: RequestParts) throws(AuthenticationFailure) -> String {
         if name.hasPrefix("@") {
             switch name {
             case "@method": return request.method
