@@ -15,7 +15,7 @@ struct ConnectionTimeoutTests {
         #expect(Date().timeIntervalSince(started) < 2)
         // The held ones still work, and a slot freed is a slot available.
         #expect(held[0].exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
-        close(held[1].descriptor)
+        held[1].close()
         try await Task.sleep(for: .milliseconds(300))
         #expect(try RawConnection(port: fixture.server.port).exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
         #expect(try await HTTPTestClient.send("GET", fixture.base + "/metrics").text

@@ -3,7 +3,8 @@ import Foundation
 /// A plain TCP connection to a test server, for what an HTTP client library will not send: a
 /// request without Host, two Host fields, HTTP/1.0, a head that never ends, garbage.
 public final class RawConnection {
-    public let descriptor: Int32
+    private let descriptor: Int32
+    private var isOpen = true
 
     public init(port: Int) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -15,12 +16,19 @@ public final class RawConnection {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard result == 0 else {
-            close(descriptor)
+            close()  // deinit still runs for a class that throws once initialized: close() is once only
             throw POSIXError(.ECONNREFUSED)
         }
     }
 
-    deinit { close(descriptor) }
+    deinit { close() }
+
+    /// Closes our end (once).
+    public func close() {
+        guard isOpen else { return }
+        isOpen = false
+        Foundation.close(descriptor)
+    }
 
     public func send(_ text: String) {
         let bytes = Array(text.utf8)
