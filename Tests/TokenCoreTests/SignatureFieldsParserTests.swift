@@ -53,3 +53,25 @@ struct SignatureFieldsParserTests {
         }
     }
 }
+
+/// `Content-Digest` takes the same one-pass path when it is a plain dictionary of byte
+/// sequences, and the generic one otherwise, with the same outcomes.
+struct ContentDigestShapeTests {
+    static let body = Array(#"{"identity":"alice"}"#.utf8)
+
+    @Test func usualAndUnusualShapesVerifyAlike() {
+        let digest = ContentDigest.header(for: Self.body)  // sha-256=:…:
+        let encoded = String(digest.dropFirst("sha-256=".count))
+        #expect(SignatureFieldsParser.byteSequences(in: digest) != nil)
+        #expect(ContentDigest.verify(header: digest, body: Self.body) == .matches)
+        // With a parameter, or beside a member of another type: the generic parser's path.
+        for header in ["sha-256=\(encoded);p=1", "md5=?1, sha-256=\(encoded)", "sha-256=\(encoded),  unixsum=3"] {
+            #expect(SignatureFieldsParser.byteSequences(in: header) == nil, "\(header)")
+            #expect(ContentDigest.verify(header: header, body: Self.body) == .matches, "\(header)")
+        }
+        #expect(ContentDigest.verify(header: digest, body: Self.body + [0x20]) == .mismatch)
+        #expect(ContentDigest.verify(header: "md5=:AAAA:", body: Self.body) == .unusable("Content-Digest must use sha-256 or sha-512"))
+        #expect(ContentDigest.verify(header: "sha-256=1", body: Self.body) == .unusable("Content-Digest sha-256 must be a byte sequence (:base64:)"))
+        #expect(ContentDigest.verify(header: "sha-256=:AA", body: Self.body) == .unusable("Content-Digest is not a valid structured-field dictionary"))
+    }
+}

@@ -21,7 +21,7 @@ enum SignatureFieldsParser {
     }
 
     private static func parse(_ inputBytes: UnsafeBufferPointer<UInt8>, _ signatureBytes: UnsafeBufferPointer<UInt8>) -> MessageSignature? {
-        guard let signatures = signatureMembers(signatureBytes) else { return nil }
+        guard let signatures = byteSequenceMembers(signatureBytes) else { return nil }
         var cursor = Cursor(bytes: inputBytes)
         var labels: [String] = []
         var chosen: MessageSignature?
@@ -90,8 +90,14 @@ enum SignatureFieldsParser {
         return parsed
     }
 
-    /// `label=:base64:, label2=:...:` (no parameters).
-    private static func signatureMembers(_ bytes: UnsafeBufferPointer<UInt8>) -> [(label: String, bytes: [UInt8])]? {
+    /// A dictionary whose members are all byte sequences without parameters — `Signature`
+    /// (`sig1=:…:`) and `Content-Digest` (`sha-256=:…:`) — or nil for any other shape.
+    static func byteSequences(in field: String) -> [(label: String, bytes: [UInt8])]? {
+        var utf8 = field.utf8
+        return utf8.withContiguousStorageIfAvailable { byteSequenceMembers($0) } ?? nil
+    }
+
+    private static func byteSequenceMembers(_ bytes: UnsafeBufferPointer<UInt8>) -> [(label: String, bytes: [UInt8])]? {
         var cursor = Cursor(bytes: bytes)
         var members: [(label: String, bytes: [UInt8])] = []
         repeat {
