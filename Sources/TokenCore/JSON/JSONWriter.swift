@@ -61,6 +61,12 @@ public struct JSONWriter: ~Copyable {
         bytes.withUnsafeBufferPointer { if !$0.isEmpty { append($0) } }
     }
 
+    /// A string's UTF-8 bytes as they are, without escaping (for text known to need none).
+    public mutating func raw(utf8 text: some StringProtocol) {
+        var text = String(text)  // a native string: withUTF8 copies nothing
+        text.withUTF8 { if !$0.isEmpty { append($0) } }
+    }
+
     /// A string literal with every character JSON requires escaped (`"`, `\`, U+0000–U+001F);
     /// everything else, non-ASCII included, is written as its UTF-8 bytes.
     public mutating func string(_ value: String) {

@@ -27,18 +27,11 @@ struct AccessLog: HTTPObserver {
         var line = LogLine(format: format, level: "info", message: "request")
         line.field("request_id", request.requestID)
         line.field("method", request.method.rawValue)
-        line.field("path", String(path.prefix(200)))
-        line.field("status", number: String(request.status.code))
-        line.field("duration_ms", number: Self.milliseconds(nanoseconds))
+        line.field("path", path.utf8.count <= 200 ? String(path) : String(path.prefix(200)))
+        line.field("status", integer: Int(request.status.code))
+        line.field("duration_ms", millisecondsFromNanoseconds: nanoseconds)
         line.field("caller", request.caller ?? "-")
         line.field("remote", request.remoteAddress ?? "-")
         line.finish { output.write($0) }
-    }
-
-    /// Two decimals, without going through `Double.description`.
-    static func milliseconds(_ nanoseconds: Int) -> String {
-        let hundredths = (nanoseconds + 5_000) / 10_000
-        let fraction = hundredths % 100
-        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 }

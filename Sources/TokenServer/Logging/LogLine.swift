@@ -21,7 +21,7 @@ struct LogLine: ~Copyable {
             writer.raw("time=")
             LogTimestamp.shared.append(to: &writer)
             writer.raw(" level=")
-            writer.raw(Array(level.utf8))
+            writer.raw(utf8: level)
             writer.raw(" message=")
             textValue(message)
         }
@@ -46,16 +46,26 @@ struct LogLine: ~Copyable {
             writer.string(value)
         case .text:
             writer.append(byte: UInt8(ascii: " "))
-            writer.raw(Array(key.utf8.filter(Self.isBare)))
+            writer.raw(utf8: String(decoding: key.utf8.filter(Self.isBare), as: UTF8.self))
             writer.append(byte: UInt8(ascii: "="))
             textValue(value)
         }
     }
 
-    /// A number, unquoted in both formats.
-    mutating func field(_ key: StaticString, number: String) {
+    /// A whole number, unquoted in both formats.
+    mutating func field(_ key: StaticString, integer: Int) {
         begin(key)
-        writer.raw(Array(number.utf8))
+        writer.integer(integer)
+    }
+
+    /// A duration in milliseconds with two decimals (`0.42`), unquoted, from nanoseconds.
+    mutating func field(_ key: StaticString, millisecondsFromNanoseconds nanoseconds: Int) {
+        begin(key)
+        let hundredths = (max(0, nanoseconds) + 5_000) / 10_000
+        writer.integer(hundredths / 100)
+        writer.append(byte: UInt8(ascii: "."))
+        writer.append(byte: UInt8(ascii: "0") + UInt8(hundredths % 100 / 10))
+        writer.append(byte: UInt8(ascii: "0") + UInt8(hundredths % 10))
     }
 
     /// The line with its end (`}` in json) and a line feed.
@@ -82,7 +92,7 @@ struct LogLine: ~Copyable {
     /// break, quote or control character that would split or forge a line).
     private mutating func textValue(_ value: String) {
         if !value.isEmpty, value.utf8.allSatisfy(Self.isBare) {
-            writer.raw(Array(value.utf8))
+            writer.raw(utf8: value)
         } else {
             writer.string(value)
         }
