@@ -10,12 +10,13 @@ public final class InMemoryReplayLedger: ReplayLedger {
     public init() {}
 
     public func record(_ claim: ReplayClaim, share: Int, now: Int) -> ReplayOutcome {
-        state.withLock { state in
+        let key = Key(claim.key)
+        return state.withLock { state in
             state.purge(now: now)
-            if state.expiries[claim.key] != nil { return .replayed }
+            if state.expiries[key] != nil { return .replayed }
             if state.perCaller[claim.callerID, default: 0] >= share { return .shareExhausted }
-            state.expiries[claim.key] = claim.expiry
-            state.buckets[claim.expiry, default: []].append((claim.key, claim.callerID))
+            state.expiries[key] = claim.expiry
+            state.buckets[claim.expiry, default: []].append((key, claim.callerID))
             state.perCaller[claim.callerID, default: 0] += 1
             return .fresh
         }
@@ -25,11 +26,38 @@ public final class InMemoryReplayLedger: ReplayLedger {
 
     public func count(of callerID: String) -> Int { state.withLock { $0.perCaller[callerID] ?? 0 } }
 
+    /// A claim's key (a SHA-256) as four words: hashed and compared as 4 integers, where a
+    /// `[UInt8]` key would be hashed byte by byte and stored as a heap array.
+    struct Key: Hashable {
+        let words: (UInt64, UInt64, UInt64, UInt64)
+
+        init(_ bytes: [UInt8]) {
+            var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            withUnsafeMutableBytes(of: &words) { raw in
+                raw.copyBytes(from: bytes.prefix(32))
+            }
+            // Longer keys cannot occur (claims are SHA-256 digests); fold any rest in anyway.
+            for (index, byte) in bytes.dropFirst(32).enumerated() { words.0 ^= UInt64(byte) << (8 * UInt64(index % 8)) }
+            self.words = words
+        }
+
+        static func == (lhs: Key, rhs: Key) -> Bool {
+            lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2 && lhs.words.3 == rhs.words.3
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(words.0)
+            hasher.combine(words.1)
+            hasher.combine(words.2)
+            hasher.combine(words.3)
+        }
+    }
+
     private struct State {
-        var expiries: [[UInt8]: Int] = [:]
+        var expiries: [Key: Int] = [:]
         var perCaller: [String: Int] = [:]
         /// Keys grouped by expiry second, so a purge touches only what has expired.
-        var buckets: [Int: [(key: [UInt8], caller: String)]] = [:]
+        var buckets: [Int: [(key: Key, caller: String)]] = [:]
         /// Every bucket before this second has been purged.
         var purgedUntil = Int.min
 

@@ -17,10 +17,10 @@ enum RequestHygiene {
         var hostCount = 0
         var transferCodings: [String] = []
         for (name, value) in head.headers {
-            if name.utf8.count == 4, name.lowercased() == "host" {
+            if Self.equalsIgnoringCase(name, "host") {
                 hostCount += 1
                 host = value
-            } else if name.utf8.count == 17, name.lowercased() == "transfer-encoding" {
+            } else if Self.equalsIgnoringCase(name, "transfer-encoding") {
                 transferCodings.append(value)
             }
         }
@@ -35,6 +35,14 @@ enum RequestHygiene {
             }
         }
         return nil
+    }
+
+    /// ASCII case-insensitive equality with a lower-case `expected`, without making a string.
+    private static func equalsIgnoringCase(_ name: String, _ expected: StaticString) -> Bool {
+        guard name.utf8.count == expected.utf8CodeUnitCount else { return false }
+        return expected.withUTF8Buffer { expected in
+            zip(name.utf8, expected).allSatisfy { ((0x41...0x5A).contains($0) ? $0 | 0x20 : $0) == $1 }
+        }
     }
 
     /// RFC 9110 §7.2 / RFC 3986 §3.2: `host [":" port]`, where host is a bracketed IP literal or
