@@ -16,6 +16,4 @@ struct FinishedRequest {
     let caller: String?
     let remoteAddress: String?
     let started: NIODeadline
-
-    var seconds: Double { Double((NIODeadline.now() - started).nanoseconds) / 1e9 }
 }
