@@ -16,8 +16,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
-        // TOML for the secrets file: toml++ behind a small Swift API, with line/column errors.
-        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         // ServerQuiescingHelper: the listener closes, connections finish their request and close.
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
@@ -46,7 +44,6 @@ let package = Package(
             name: "TokenCore",
             dependencies: [
                 "COpenSSL",
-                .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "RawStructuredFieldValues", package: "swift-http-structured-headers"),
             ],

@@ -58,12 +58,15 @@ public struct CallerAuthenticator: Sendable {
             throw fail(.unsupported, "alg \"\(algorithm.prefix(40))\" is not supported; use hmac-sha256")
         }
         guard let created = parsed.created else { throw fail(.malformed, "the signature has no created parameter") }
-        let skew = now - created
-        if abs(skew) > maximumSkew {
-            throw fail(.clockSkew, "signature created \(abs(skew)) s \(skew > 0 ? "ago" : "in the future"); the server allows ±\(maximumSkew) s (check the client's clock)")
+        // Total arithmetic: `created` and `expires` come from the request (RFC 8941 bounds them to
+        // 15 digits, but nothing here relies on that).
+        let (skew, overflow) = now.subtractingReportingOverflow(created)
+        if overflow || skew.magnitude > UInt(maximumSkew) {
+            let distance = overflow ? "far" : "\(skew.magnitude) s"
+            throw fail(.clockSkew, "signature created \(distance) \(created < now ? "ago" : "in the future"); the server allows ±\(maximumSkew) s (check the client's clock)")
         }
         if let expires = parsed.expires, now > expires {
-            throw fail(.expired, "signature expired \(now - expires) s ago")
+            throw fail(.expired, "signature expired \(now.subtractingReportingOverflow(expires).overflow ? "long" : "\(now - expires) s") ago")
         }
         let names = Set(parsed.componentNames)
         let coversTarget = names.contains("@target-uri") || (names.contains("@authority") && names.contains("@path"))
@@ -92,7 +95,7 @@ public struct CallerAuthenticator: Sendable {
         let identity = parsed.nonce.map { Array("nonce\u{0}\(keyID)\u{0}\($0)".utf8) } ?? Array("signature\u{0}".utf8) + parsed.signature
         // Past created + skew the skew check refuses the signature anyway, so an entry never
         // needs to outlive that, whatever `expires` a client chose.
-        let expiry = min(created + maximumSkew, parsed.expires ?? Int.max) + 1
+        let expiry = min(created + maximumSkew, parsed.expires ?? Int.max - 1) + 1
         let claim = ReplayClaim(callerID: known.caller.id, key: SHA256.hash(identity).bytes, expiry: expiry)
         return AuthenticatedCaller(caller: known.caller, method: .hmac, replayClaim: claim)
     }

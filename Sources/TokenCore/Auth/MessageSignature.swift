@@ -7,7 +7,7 @@ public struct MessageSignature: Sendable {
     /// exactly this order.
     public let componentNames: [String]
     /// The inner list with its parameters, serialized (RFC 8941 §4.1): the `@signature-params` value.
-    var parametersLine: [UInt8]
+    public internal(set) var parametersLine: [UInt8]
     public var signature: [UInt8]
 
     public internal(set) var keyID: String?
@@ -42,7 +42,7 @@ public struct MessageSignature: Sendable {
     }
 
     /// Any shape RFC 8941 allows, through swift-http-structured-headers; the errors name what is wrong.
-    static func parseGenerically(signatureInput: String, signature: String) throws(AuthenticationFailure) -> MessageSignature {
+    public static func parseGenerically(signatureInput: String, signature: String) throws(AuthenticationFailure) -> MessageSignature {
         let inputs = try dictionary(signatureInput, header: "Signature-Input")
         let signatures = try dictionary(signature, header: "Signature")
         for (label, member) in inputs {

@@ -9,8 +9,8 @@
 /// goes through the generic structured-field parser, which accepts or refuses it with the same
 /// result — so this is only ever a faster way to the same answer. It builds the canonical
 /// serialization of the inner list (the `@signature-params` value) as it parses.
-enum SignatureFieldsParser {
-    static func parse(signatureInput: String, signature: String) -> MessageSignature? {
+public enum SignatureFieldsParser {
+    public static func parse(signatureInput: String, signature: String) -> MessageSignature? {
         var input = signatureInput.utf8
         var signatures = signature.utf8
         return input.withContiguousStorageIfAvailable { inputBytes in
@@ -92,7 +92,7 @@ enum SignatureFieldsParser {
 
     /// A dictionary whose members are all byte sequences without parameters — `Signature`
     /// (`sig1=:…:`) and `Content-Digest` (`sha-256=:…:`) — or nil for any other shape.
-    static func byteSequences(in field: String) -> [(label: String, bytes: [UInt8])]? {
+    public static func byteSequences(in field: String) -> [(label: String, bytes: [UInt8])]? {
         var utf8 = field.utf8
         return utf8.withContiguousStorageIfAvailable { byteSequenceMembers($0) } ?? nil
     }

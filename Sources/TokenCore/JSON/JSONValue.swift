@@ -23,9 +23,10 @@ public enum JSONValue: Sendable, Equatable {
     /// so `3600`, `3600.0` and `3.6e3` all read as 3600 and `3600.5` or `1e400` read as nil.
     public var integerValue: Int? {
         guard case .number(let literal) = self else { return nil }
-        if let exact = Int(literal) { return abs(exact) <= 1 << 53 ? exact : nil }
+        // `magnitude`, not `abs`: abs(Int.min) traps, and a request may say -9223372036854775808.
+        if let exact = Int(literal) { return exact.magnitude <= 1 << 53 ? exact : nil }
         guard let double = Double(literal), double.isFinite, double.rounded() == double,
-              abs(double) <= 9_007_199_254_740_992 else { return nil }
+              double.magnitude <= 9_007_199_254_740_992 else { return nil }
         return Int(double)
     }
 

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import TOMLKit
 
 /// Reads and validates the secrets file (DESIGN §1). Every problem is reported with the entry and
 /// the field, and nothing half-valid is returned: a file either loads whole or not at all.
@@ -61,11 +60,9 @@ public enum SecretsLoader {
     public static func parse(toml text: String) throws(SecretsError) -> Secrets {
         let table: TOMLTable
         do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw SecretsError("not valid TOML: \(error.description) (line \(error.source.begin.line), column \(error.source.begin.column))")
+            table = try TOMLParser.parse(text)
         } catch {
-            throw SecretsError("not valid TOML")
+            throw SecretsError("not valid TOML: \(error)")
         }
         var root = TOMLEntry(table: table, name: "top level")
         let issuer = try root.string("issuer", required: false) ?? Secrets.defaultIssuer
@@ -175,7 +172,7 @@ struct TOMLEntry {
         SecretsError("\(name): \(field) \(problem)")
     }
 
-    private mutating func value(_ key: String, required: Bool, type: String) throws(SecretsError) -> (any TOMLValueConvertible)? {
+    private mutating func value(_ key: String, required: Bool, type: String) throws(SecretsError) -> TOMLValue? {
         read.insert(key)
         guard let value = table[key] else {
             if required { throw error(key, "is required (\(type))") }
@@ -186,7 +183,7 @@ struct TOMLEntry {
 
     mutating func string(_ key: String, required: Bool = true) throws(SecretsError) -> String? {
         guard let value = try value(key, required: required, type: "a string") else { return nil }
-        guard let string = value.string else { throw error(key, "must be a string") }
+        guard case .string(let string) = value else { throw error(key, "must be a string") }
         return string
     }
 
@@ -204,29 +201,31 @@ struct TOMLEntry {
 
     mutating func bool(_ key: String) throws(SecretsError) -> Bool? {
         guard let value = try value(key, required: false, type: "true or false") else { return nil }
-        guard let flag = value.bool else { throw error(key, "must be true or false") }
+        guard case .bool(let flag) = value else { throw error(key, "must be true or false") }
         return flag
     }
 
     mutating func integer(_ key: String) throws(SecretsError) -> Int? {
         guard let value = try value(key, required: false, type: "an integer") else { return nil }
-        guard let number = value.int else { throw error(key, "must be an integer") }
+        guard case .integer(let number) = value else { throw error(key, "must be an integer") }
         return number
     }
 
     mutating func number(_ key: String) throws(SecretsError) -> Double? {
         guard let value = try value(key, required: false, type: "a number") else { return nil }
-        if let number = value.int { return Double(number) }
-        guard let number = value.double else { throw error(key, "must be a number") }
-        return number
+        switch value {
+        case .integer(let number): return Double(number)
+        case .float(let number): return number
+        default: throw error(key, "must be a number")
+        }
     }
 
     mutating func stringArray(_ key: String) throws(SecretsError) -> [String]? {
         guard let value = try value(key, required: false, type: "an array of strings") else { return nil }
-        guard let array = value.array else { throw error(key, "must be an array of strings") }
+        guard case .array(let array) = value else { throw error(key, "must be an array of strings") }
         var strings: [String] = []
         for element in array {
-            guard let string = element.string else { throw error(key, "must be an array of strings") }
+            guard case .string(let string) = element else { throw error(key, "must be an array of strings") }
             strings.append(string)
         }
         return strings
@@ -235,12 +234,7 @@ struct TOMLEntry {
     /// The tables of an array of tables (`[[name]]`); none when absent.
     mutating func tables(_ key: String) throws(SecretsError) -> [TOMLTable] {
         guard let value = try value(key, required: false, type: "an array of tables") else { return [] }
-        guard let array = value.array else { throw error(key, "must be written as [[\(key)]] tables") }
-        var tables: [TOMLTable] = []
-        for element in array {
-            guard let table = element.table else { throw error(key, "must be written as [[\(key)]] tables") }
-            tables.append(table)
-        }
+        guard case .tables(let tables) = value else { throw error(key, "must be written as [[\(key)]] tables") }
         return tables
     }
 

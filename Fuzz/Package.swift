@@ -1,0 +1,25 @@
+// swift-tools-version:6.2
+// libFuzzer targets for every parser of untrusted bytes (issue #10). Not part of the main build:
+// they need `-sanitize=fuzzer`, whose libFuzzer supplies `main`. Build and run with
+// `Fuzz/run.sh` (a bounded run per target, as `.ci/run` does) or `Fuzz/campaign.sh` (long).
+import PackageDescription
+
+let fuzzFlags: [SwiftSetting] = []
+
+let package = Package(
+    name: "tokend-fuzz",
+    dependencies: [
+        .package(name: "tokend", path: ".."),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [.target(name: "FuzzSupport", path: "Sources/FuzzSupport")] + ["fuzz-json", "fuzz-signature", "fuzz-jwt", "fuzz-audit", "fuzz-secrets"].map { name in
+        .executableTarget(
+            name: name,
+            dependencies: ["FuzzSupport", .product(name: "TokenCore", package: "tokend"),
+                           .product(name: "HTTPTypes", package: "swift-http-types")],
+            path: "Sources/\(name)",
+            swiftSettings: fuzzFlags
+        )
+    },
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+import TestSupport
+import TokenCore
+
+/// Issue #10's findings against the real binary: inputs that used to kill a process now get a
+/// clear refusal, and the process goes on.
+struct HardeningHTTPTests {
+    @Test func anInt64MinTTLIsA400AndTheServerLives() async throws {
+        let fixture = try await Fixture.start()
+        let response = try await fixture.mint(#"{"identity":"a","ttl":-9223372036854775808}"#)
+        #expect(response.status == 400)
+        #expect(response.errorCode == "invalid_request")
+        #expect(try await fixture.mint().status == 200)
+        await fixture.server.stop()
+    }
+
+    @Test func aSecretsFileThatUsedToAbortIsAnErrorAtStartAndOnReload() async throws {
+        let directory = try TemporaryDirectory()
+        for text in ["[.a]\n", "[[.a]]\n", "[[[a]]\n"] {
+            let path = try directory.write("broken.toml", text)
+            let result = try Executables.run(Executables.tokend, ["serve", "--secrets", path, "--port", "0",
+                                                                 "--audit-log", directory.url.appendingPathComponent("a.jsonl").path])
+            #expect(result.status == 2, "\(text)")
+            #expect(result.stderr.contains("not valid TOML"), "\(result.stderr)")
+            let mint = try Executables.run(Executables.tokend, ["mint", "--secrets", path, "--identity", "a"])
+            #expect(mint.status == 2)
+        }
+        let fixture = try await Fixture.start()
+        try Data("[.a]\n".utf8).write(to: URL(fileURLWithPath: fixture.secretsPath))
+        fixture.server.signal(SIGHUP)
+        #expect(await fixture.server.waitForOutput("secrets reload failed"))
+        #expect(try await fixture.mint().status == 200)
+        await fixture.server.stop()
+    }
+
+    @Test func extremeNumbersInTokensAndAuditFilesAreErrors() async throws {
+        let directory = try TemporaryDirectory()
+        let secrets = try directory.write("secrets.toml", SampleSecrets.toml)
+        // A token signed with the sample key whose exp is Int64.min.
+        let header = Base64URL.encode(Array(#"{"alg":"HS256","typ":"JWT","kid":"2026-11"}"#.utf8))
+        let payload = Base64URL.encode(Array(#"{"sub":"a","exp":-9223372036854775808,"iat":-9223372036854775808}"#.utf8))
+        let input = "\(header).\(payload)"
+        let mac = HMACKey(utf8: SampleSecrets.genericSecret).authenticationCode(for: Array(input.utf8))
+        let token = "\(input).\(Base64URL.encode(mac.bytes))"
+        let verify = try Executables.run(Executables.tokend, ["verify", "--secrets", secrets, token])
+        #expect(verify.status == 1, "\(verify.stderr)")
+        #expect(verify.stderr.contains("exp"))
+
+        let record = #"{"seq":-9223372036854775808,"time":"2026-11-30T00:00:00.000Z","event":"token.issued","prev":"0000000000000000000000000000000000000000000000000000000000000000"}"#
+        let audit = try directory.write("audit.jsonl", record + "\n")
+        let check = try Executables.run(Executables.tokend, ["audit", "verify", audit])
+        #expect(check.status == 1, "\(check.stderr)")
+        let serve = try Executables.run(Executables.tokend, ["serve", "--secrets", secrets, "--port", "0", "--audit-log", audit])
+        #expect(serve.status == 2, "\(serve.stderr)")
+        #expect(serve.stderr.contains("audit"))
+    }
+}

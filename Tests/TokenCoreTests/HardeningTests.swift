@@ -1,0 +1,77 @@
+import HTTPTypes
+import Testing
+import TestSupport
+@testable import TokenCore
+
+/// Issue #10's findings, each as the input that used to trap or abort (found by the fuzz targets
+/// in Fuzz/): now a clear refusal.
+struct NumericTotalityTests {
+    @Test func int64MinIsOutOfRangeNotATrap() throws {
+        #expect(JSONValue.number("-9223372036854775808").integerValue == nil)
+        #expect(JSONValue.number("9223372036854775807").integerValue == nil)
+        #expect(JSONValue.number("-9007199254740992").integerValue == -9_007_199_254_740_992)
+        #expect(JSONValue.number("-1e300").integerValue == nil)
+        #expect(throws: TokenRequestError.self) { try TokenRequest(json: Array(#"{"identity":"a","ttl":-9223372036854775808}"#.utf8)) }
+    }
+
+    @Test func extremeSignatureTimesAreRefusedNotTrapped() throws {
+        let secrets = try SecretsLoader.parse(toml: SampleSecrets.toml)
+        let authenticator = CallerAuthenticator(secrets: secrets)
+        for created in ["-999999999999999", "999999999999999"] {
+            var request = RequestParts(method: "POST", url: "http://h/v1/tokens")!
+            request.fields[HTTPFieldName.signatureInput] = #"sig1=("@method" "@target-uri");created=\#(created);keyid="web""#
+            request.fields[HTTPFieldName.signature] = "sig1=:AAAA:"
+            #expect(throws: AuthenticationFailure.self) { try authenticator.authenticate(request, now: 1_800_000_000) }
+        }
+    }
+}
+
+struct SecretsFileParserTests {
+    @Test(arguments: ["[.a]", "[[.a]]", "[[[a]]", "[a]", "a.b = 1", "a = {b = 1}", "a = \"\"\"x\"\"\"", "\"a\" = 1",
+                      "a = 1\na = 2", "a = [1,", "a = \"x", "a = 1_", "a = 01", "a = 99999999999999999999", "a = 1.",
+                      "a = \"\\uD800\"", "a = tru", "a = 1 b = 2", "[[a]]\nb = 1\nb = 2", "a = 1\n[[a]]", "a = " + String(repeating: "[", count: 40)])
+    func malformedFilesAreErrorsWithAPosition(_ text: String) {
+        #expect(throws: TOMLSyntaxError.self) { try TOMLParser.parse(text) }
+        #expect(throws: SecretsError.self) { try SecretsLoader.parse(toml: text) }
+    }
+
+    @Test func theSubsetParses() throws {
+        let table = try TOMLParser.parse("""
+            # comment
+            a = "x\\ty\\u00e9\\U0001F600"   # trailing comment
+            b = 'C:\\raw'
+            c = -1_000
+            d = 2.5e3
+            e = true
+            f = [ "x",
+                  "y", ]  # multi-line, trailing comma
+            [[t]]\r
+            k = 1
+            [[t]]
+            k = 2
+            """)
+        #expect(table["a"] == .string("x\ty\u{e9}\u{1F600}"))
+        #expect(table["b"] == .string("C:\\raw"))
+        #expect(table["c"] == .integer(-1000))
+        #expect(table["d"] == .float(2500))
+        #expect(table["e"] == .bool(true))
+        #expect(table["f"] == .array([.string("x"), .string("y")]))
+        #expect(table["t"] == .tables([["k": .integer(1)], ["k": .integer(2)]]))
+    }
+
+    @Test func errorsNameTheLineAndColumn() {
+        #expect(throws: TOMLSyntaxError(message: "only [[name]] headers (arrays of tables) are used in a secrets file", line: 2, column: 2)) {
+            try TOMLParser.parse("a = 1\n[.a]\n")
+        }
+    }
+
+    @Test func theSampleSecretsStillLoad() throws {
+        let secrets = try SecretsLoader.parse(toml: SampleSecrets.toml)
+        #expect(!secrets.callers.isEmpty)
+    }
+}
+
+private enum HTTPFieldName {
+    static let signatureInput = HTTPField.Name("signature-input")!
+    static let signature = HTTPField.Name("signature")!
+}
