@@ -61,6 +61,10 @@ public final class AuditLog: @unchecked Sendable {
         self.chain = AuditChain(key: key)
         self.onCommit = onCommit
         var file = AuditFile(path: path)
+        // A refused file must not keep its descriptor: `serve` exits, but a caller that retries
+        // (or a fuzzer, which found this) would run out of them.
+        var opened = false
+        defer { if !opened { file.close() } }
         do {
             try file.open()
             let (lastLine, torn) = try file.recoverTail()
@@ -78,6 +82,7 @@ public final class AuditLog: @unchecked Sendable {
         } catch let error as AuditFile.IOError {
             throw Unavailable(description: error.description)
         }
+        opened = true
         self.file = file
         // The thread holds the log until `close()`: a writer must outlive every pending append.
         let thread = Thread { self.writerLoop() }
