@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Testing
 import TestSupport
@@ -74,4 +75,52 @@ struct SecretsFileParserTests {
 private enum HTTPFieldName {
     static let signatureInput = HTTPField.Name("signature-input")!
     static let signature = HTTPField.Name("signature")!
+}
+
+struct SecretsFileRulesTests {
+    @Test func aFIFOIsRefusedWithoutBlocking() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.url.appendingPathComponent("secrets.toml").path
+        #expect(mkfifo(path, 0o600) == 0)
+        #expect { try SecretsLoader.load(path: path) } throws: { "\($0)".contains("not a regular file") }
+    }
+
+    @Test(arguments: ["CHANGE_ME-0123456789abcdefghijklmnopqrstuvwxyz", "change-me-please-0123456789abcdefghijklmn",
+                      String(repeating: "a", count: 64), "abababababababababababababababababab"])
+    func placeholderSecretsAreRefused(_ secret: String) {
+        let toml = SampleSecrets.toml.replacingOccurrences(of: SampleSecrets.genericSecret, with: secret)
+        #expect { try SecretsLoader.parse(toml: toml) } throws: { "\($0)".contains("still holds the placeholder") }
+    }
+
+    @Test func anAllZeroAPIKeyHashIsRefused() {
+        let toml = SampleSecrets.toml.replacingOccurrences(of: KeyMaterial.apiKeySHA256Hex(SampleSecrets.apiKey), with: String(repeating: "0", count: 64))
+        #expect { try SecretsLoader.parse(toml: toml) } throws: { "\($0)".contains("api_key_sha256 is a placeholder") }
+    }
+}
+
+/// `tokend verify` (finding 9): `crit`, an `iat` in the future and a lifetime longer than tokend
+/// issues are refused.
+struct StrictVerificationTests {
+    let secret = "verification-test-secret-0123456789abcdef"
+    let now = 1_800_000_000
+
+    func token(header: String, payload: String) -> String {
+        let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(payload.utf8))
+        return input + "." + Base64URL.encode(HMACKey(utf8: secret).authenticationCode(for: Array(input.utf8)).bytes)
+    }
+
+    @Test func refusesWhatTokendWouldNeverIssue() {
+        let verifier = JWTVerifier(keys: [SigningKey(kid: "k", secret: secret, profile: .generic, isActive: true)])
+        let header = #"{"alg":"HS256","typ":"JWT","kid":"k"}"#
+        #expect(throws: Never.self) { try verifier.verify(token(header: header, payload: #"{"iat":\#(now),"exp":\#(now + 3600)}"#), now: now) }
+        let refused = [
+            token(header: #"{"alg":"HS256","typ":"JWT","kid":"k","crit":["exp"]}"#, payload: #"{"iat":\#(now),"exp":\#(now + 3600)}"#),
+            token(header: header, payload: #"{"iat":\#(now + 3600),"exp":\#(now + 7200)}"#),
+            token(header: header, payload: #"{"iat":\#(now),"exp":\#(now + 10 * 365 * 86400)}"#),
+            token(header: header, payload: #"{"nbf":\#(now),"exp":\#(now + 86400 + 60)}"#),
+        ]
+        for token in refused {
+            #expect(throws: JWTError.self, "\(token)") { try verifier.verify(token, now: now) }
+        }
+    }
 }

@@ -69,7 +69,17 @@ struct RequestValidationTests {
         #expect(throws: TokenRequestError.self) { try IdentityRule.validate("alice\nINFO forged log line") }
         #expect(throws: TokenRequestError.self) { try IdentityRule.validate("a\u{7f}") }
         #expect(throws: TokenRequestError.self) { try IdentityRule.validate("a\u{85}b") }  // NEL, a C1 control
-        try IdentityRule.validate("a\u{a0}b\u{200b}")  // no-break space and zero-width space are not Cc
+        try IdentityRule.validate("a\u{a0}b")  // a no-break space is neither Cc nor Cf
+        try IdentityRule.validate("名前 Ünïcödé 🙂")
+        // DESIGN §2: format characters (bidi overrides and isolates, zero-width), line and
+        // paragraph separators, noncharacters, and blank identities are refused.
+        for identity in ["a\u{200b}", "admin\u{202e}nimda", "a\u{2066}b", "\u{feff}alice", "a\u{2028}b", "a\u{2029}b",
+                         "a" + String(Unicode.Scalar(0xFDD0)!), "a" + String(Unicode.Scalar(0xFFFE)!),
+                         "a" + String(Unicode.Scalar(0x10FFFF)!), " ", "\u{3000}\u{a0} "] {
+            #expect(throws: TokenRequestError.self, "\(identity.unicodeScalars.map { String($0.value, radix: 16) })") {
+                try IdentityRule.validate(identity)
+            }
+        }
         // The range check agrees with Unicode's general category over the BMP.
         for value in 0..<0x10000 {
             guard let scalar = Unicode.Scalar(value) else { continue }

@@ -22,10 +22,13 @@ struct SecretsTests {
 
     @Test func refusesAFileOthersCanRead() throws {
         let directory = try TemporaryDirectory()
-        let path = try directory.write("secrets.toml", SampleSecrets.toml, mode: 0o644)
-        #expect { try SecretsLoader.load(path: path) } throws: { error in
-            "\(error)".contains("readable by other users") && "\(error)".contains("chmod 600 \(path)")
+        for mode in [0o644, 0o640, 0o604, 0o660, 0o620] {
+            let path = try directory.write("secrets-\(mode).toml", SampleSecrets.toml, mode: mode)
+            #expect { try SecretsLoader.load(path: path) } throws: { error in
+                "\(error)".contains("open to other users or its group") && "\(error)".contains("chmod 600 \(path)")
+            }
         }
+        #expect(throws: Never.self) { try SecretsLoader.load(path: try directory.write("owner.toml", SampleSecrets.toml, mode: 0o400)) }
     }
 
     @Test func reportsAMissingFile() {
@@ -77,7 +80,12 @@ struct SecretsTests {
             .deletingLastPathComponent().appendingPathComponent("secrets.example")
         let example = try String(contentsOf: exampleURL, encoding: .utf8)
         #expect { try SecretsLoader.parse(toml: example) } throws: { "\($0)".contains("still holds the placeholder") }
-        let filled = example.replacingOccurrences(of: "REPLACE-ME", with: "filled-in-by-the-test-0123456789")
+        let secretsFilled = example.replacingOccurrences(of: "REPLACE-ME", with: "filled-in-by-the-test-0123456789")
+        // The sample API-key hashes (000…0, 111…1) are placeholders too: no key hashes to them.
+        #expect { try SecretsLoader.parse(toml: secretsFilled) } throws: { "\($0)".contains("api_key_sha256 is a placeholder") }
+        let filled = secretsFilled
+            .replacingOccurrences(of: String(repeating: "0", count: 64), with: KeyMaterial.apiKeySHA256Hex("tkd_first-test-key"))
+            .replacingOccurrences(of: String(repeating: "1", count: 64), with: KeyMaterial.apiKeySHA256Hex("tkd_second-test-key"))
         let secrets = try SecretsLoader.parse(toml: filled)
         #expect(secrets.callers.map(\.id) == ["web-backend", "video-rooms"])
         #expect(secrets.auditKey != nil)

@@ -5,6 +5,8 @@ public struct JWTVerifier: Sendable {
     public let leeway: Int
 
     public static let defaultLeeway = 30
+    /// The longest lifetime a token may have: the TTL clamp's maximum.
+    public static let maximumLifetime = TTLPolicy.maximum
 
     public init(keys: [SigningKey], leeway: Int = defaultLeeway) {
         self.keys = keys
@@ -21,10 +23,21 @@ public struct JWTVerifier: Sendable {
         guard key.hmacKey.isValidAuthenticationCode(decoded.signature, for: decoded.signingInput) else {
             throw .badSignature
         }
+        // RFC 7515 §4.1.11: extensions listed in `crit` must be understood; tokend understands none.
+        if decoded.header["crit"] != nil { throw .malformed("the header lists crit extensions, which tokend does not implement") }
         guard let exp = try integerClaim(decoded, "exp") else { throw .invalidClaim("exp is required") }
         if now > exp + leeway { throw .expired(exp: exp, now: now) }
-        if let nbf = try integerClaim(decoded, "nbf"), now + leeway < nbf {
+        let nbf = try integerClaim(decoded, "nbf")
+        if let nbf, now + leeway < nbf {
             throw .notYetValid(nbf: nbf, now: now)
+        }
+        let iat = try integerClaim(decoded, "iat")
+        if let iat, iat > now + leeway {
+            throw .invalidClaim("iat is \(iat - now) s in the future")
+        }
+        // tokend never issues for longer than 24 h: a longer lifetime is not one of its tokens.
+        if let start = iat ?? nbf, exp - start > Self.maximumLifetime {
+            throw .invalidClaim("the token lives \(exp - start) s; tokend issues at most \(Self.maximumLifetime)")
         }
         return decoded
     }

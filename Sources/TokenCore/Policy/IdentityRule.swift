@@ -1,5 +1,6 @@
-/// Who a token is for: 1…256 Unicode scalars and no control characters (a newline in an identity
-/// would forge lines in any log that prints it).
+/// Who a token is for: 1…256 Unicode scalars, not blank, with no control, format (Cf), line or
+/// paragraph separator or noncharacter code points (a newline in an identity would forge lines in
+/// any log that prints it; a bidi override would make it read as someone else's).
 public enum IdentityRule {
     public static let maximumLength = 256
 
@@ -19,6 +20,25 @@ public enum IdentityRule {
         }
         if scalars.contains(where: isControl) {
             throw TokenRequestError(.invalidRequest, "identity must not contain control characters")
+        }
+        // ASCII needs no more checks; other scalars are looked up (identities are short).
+        if !scalars.allSatisfy(\.isASCII), let bad = scalars.first(where: isInvisibleOrSeparator) {
+            let hex = String(bad.value, radix: 16, uppercase: true)
+            throw TokenRequestError(.invalidRequest, "identity must not contain U+\(String(repeating: "0", count: max(0, 4 - hex.count)))\(hex) (format, separator or noncharacter code points)")
+        }
+        if scalars.allSatisfy(\.properties.isWhitespace) {
+            throw TokenRequestError(.invalidRequest, "identity must not be blank")
+        }
+    }
+
+    /// Format characters (Cf: bidi overrides and isolates, zero-width spaces and joiners, the
+    /// BOM), line and paragraph separators (U+2028, U+2029), and noncharacters: invisible or
+    /// line-breaking in what displays or splits an identity (DESIGN §2).
+    static func isInvisibleOrSeparator(_ scalar: Unicode.Scalar) -> Bool {
+        guard !scalar.isASCII else { return false }
+        switch scalar.properties.generalCategory {
+        case .format, .lineSeparator, .paragraphSeparator: return true
+        default: return scalar.properties.isNoncharacterCodePoint
         }
     }
 }

@@ -21,24 +21,40 @@ public enum SecretsLoader {
         }
     }
 
-    /// Refuses a file that other users may read: it holds every key tokend has.
+    /// Refuses a file that anyone but its owner may read or write (group bits too: a group is
+    /// more people): it holds every key tokend has. And anything but a regular file — a FIFO
+    /// would block start-up forever.
     static func checkPermissions(path: String) throws(SecretsError) {
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw SecretsError("cannot read secrets file \(path): \(String(cString: strerror(errno)))")
         }
+        try checkFile(info, path: path)
+    }
+
+    private static func checkFile(_ info: stat, path: String) throws(SecretsError) {
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw SecretsError("secrets file \(path) is not a regular file")
+        }
         let mode = info.st_mode & 0o777
-        if mode & UInt32(S_IROTH) != 0 {
-            throw SecretsError("secrets file \(path) is readable by other users (mode \(String(mode, radix: 8))); run: chmod 600 \(path)")
+        if mode & 0o077 != 0 {
+            throw SecretsError("secrets file \(path) is open to other users or its group (mode \(String(mode, radix: 8))); run: chmod 600 \(path)")
         }
     }
 
     private static func readFile(path: String) throws(SecretsError) -> String {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: if the path was swapped for a FIFO after the check, the open does not wait
+        // for a writer; the descriptor's own type is checked again below.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
             throw SecretsError("cannot read secrets file \(path): \(String(cString: strerror(errno)))")
         }
         defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            throw SecretsError("cannot read secrets file \(path): \(String(cString: strerror(errno)))")
+        }
+        try checkFile(info, path: path)
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
@@ -136,6 +152,11 @@ public enum SecretsLoader {
             guard apiKeyHash.utf8.count == 64, let bytes = Hex.decode(apiKeyHash) else {
                 throw entry.error("api_key_sha256", "must be 64 hex digits (tokend keygen api-key prints it)")
             }
+            // A real SHA-256 has (nearly always) a dozen or more distinct hex digits; the sample
+            // file's 000…0 and 111…1 do not, and no key hashes to them.
+            guard Set(apiKeyHash.lowercased().utf8).count >= 8 else {
+                throw entry.error("api_key_sha256", "is a placeholder, not the SHA-256 of a key (tokend keygen api-key prints one)")
+            }
             digest = Digest(bytes: bytes)
         }
         if digest == nil && hmacSecret == nil {
@@ -149,6 +170,14 @@ public enum SecretsLoader {
         }
         return Caller(id: id, apiKeySHA256: digest, hmacKey: hmacSecret.map { HMACKey(utf8: $0) },
                       grants: Set(grants), maxTTL: maxTTL, signingKeyID: signingKeyID, rateLimit: rateLimit)
+    }
+
+    /// `REPLACE-ME` (secrets.example), `CHANGE_ME` and friends in any case and punctuation, or a
+    /// value with fewer than 8 distinct bytes (64 × `a`): not a secret anyone generated.
+    static func isPlaceholder(_ secret: String) -> Bool {
+        let letters = String(secret.uppercased().unicodeScalars.filter { ("A"..."Z").contains($0) })
+        if ["REPLACEME", "CHANGEME", "PLACEHOLDER", "YOURSECRET"].contains(where: letters.contains) { return true }
+        return Set(secret.utf8).count < 8
     }
 
     private static func isTwilioSID(_ value: String, prefix: String) -> Bool {
@@ -190,11 +219,11 @@ struct TOMLEntry {
     /// A secret: a string of at least 32 bytes that is not a placeholder. The message never shows it.
     mutating func secret(_ key: String, required: Bool = true) throws(SecretsError) -> String? {
         guard let secret = try string(key, required: required) else { return nil }
-        if secret.contains(SecretsLoader.placeholderMarker) {
-            throw error(key, "still holds the placeholder from secrets.example; put a real value there (tokend keygen prints one)")
-        }
         if secret.utf8.count < SigningKey.minimumSecretLength {
             throw error(key, "is \(secret.utf8.count) bytes; at least \(SigningKey.minimumSecretLength) are required (tokend keygen prints one)")
+        }
+        if SecretsLoader.isPlaceholder(secret) {
+            throw error(key, "still holds the placeholder (or a value too uniform to be a secret); put a real value there (tokend keygen prints one)")
         }
         return secret
     }
