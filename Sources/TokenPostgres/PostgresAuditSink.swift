@@ -16,6 +16,9 @@ import TokenCore
 /// the chain where the database says it ends. (Two live processes under one name cannot fork it
 /// either: the primary key refuses a second record with the same `seq`.)
 public final class PostgresAuditSink: AuditSink, Service {
+    /// The chain's head is in the database itself (`audit verify --database`); no file head.
+    public var fileHead: AuditVerifier.Head? { nil }
+
     public let instance: String
     private let store: PostgresStore
     private let chain: AuditChain

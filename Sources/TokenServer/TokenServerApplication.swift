@@ -36,6 +36,7 @@ public enum TokenServerApplication {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: service.logger))
         try await group.run()
+        service.logAuditHead()
     }
 
     /// HTTPS with the given certificate chain and key (TLS 1.2 and later, swift-nio-ssl's default
@@ -58,6 +59,8 @@ struct SignalHandler: Service {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
             service.reloadSecrets()
+            // The head before the reopen: where the old file ends (DESIGN §5), kept in the logs.
+            service.logAuditHead()
             service.state.audit.reopen()
             if let path = service.settings.auditLogPath {
                 service.logger.notice("audit log reopened", metadata: ["path": "\(path)"])

@@ -43,6 +43,7 @@ public final class TokenService: Sendable {
         self.metrics = metrics
         self.logger = logger
         current = Mutex(Self.configuration(secrets, maximumSkew: settings.maximumSkew, metrics: metrics))
+        metrics.reportAuditHead { [state] in state.audit.fileHead?.seq }
     }
 
     private static func configuration(_ secrets: Secrets, maximumSkew: Int, metrics: ServerMetrics) -> Configuration {
@@ -59,6 +60,13 @@ public final class TokenService: Sendable {
     }
 
     var configuration: Configuration { current.withLock { $0 } }
+
+    /// `audit head seq=N link=HEX`: the end of the file log's chain, kept outside the file so
+    /// that `audit verify --head` can tell whether records were cut from its end.
+    func logAuditHead() {
+        guard let head = state.audit.fileHead else { return }
+        logger.notice("audit head seq=\(head.seq) link=\(head.link)", metadata: ["seq": "\(head.seq)", "link": "\(head.link)"])
+    }
 
     /// Reloads the secrets file (SIGHUP). A file that fails to load is reported and changes
     /// nothing: the running configuration stays.

@@ -37,6 +37,13 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     @Argument(help: "Audit log files, oldest first.")
     var files: [String] = []
 
+    @Flag(help: "The first file follows a rotation: it may start after seq 1 (else records cut from the start are an error).")
+    var continues = false
+
+    @Option(help: ArgumentHelp("The head kept outside the file (tokend logs \"audit head seq=N link=HEX\"): the chain must end exactly there.",
+                               valueName: "N:HEX"))
+    var head: String?
+
     func run() async throws {
         let key = secretsOptions.path == nil ? nil : try secretsOptions.load().auditKey
         if try databaseOptions.url() != nil {
@@ -51,10 +58,15 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             }
             contents.append((file, Array(data)))
         }
+        let expectedHead = try head.map { text throws(CommandFailure) in
+            guard let head = AuditVerifier.Head(text) else { throw .usage("--head must be N:HEX (a seq and a 64-digit link)") }
+            return head
+        }
         do {
-            let report = try AuditVerifier.verify(files: contents, key: key)
+            let report = try AuditVerifier.verify(files: contents, key: key, continues: continues, head: expectedHead)
             var message = "ok: \(report.records) records, chain intact"
             if let seq = report.continuesFromSequence { message += " (starts at seq \(seq), continuing an earlier file)" }
+            if let head = report.head { message += "; head \(head)" }
             Console.out(message)
         } catch {
             throw CommandFailure.refused("audit log broken at \(error)")

@@ -56,3 +56,28 @@ struct HardeningHTTPTests {
         #expect(serve.stderr.contains("audit"))
     }
 }
+
+/// DESIGN §5: the head of the file log is kept outside the file — logged at rotation and
+/// shutdown, exported as a metric — and `audit verify --head` checks a file against it.
+struct AuditHeadTests {
+    @Test func theHeadIsLoggedAndExportedAndCatchesACutEnd() async throws {
+        let fixture = try await Fixture.start()
+        for _ in 0..<3 { #expect(try await fixture.mint().status == 200) }
+        let metrics = try await HTTPTestClient.send("GET", fixture.base + "/metrics").text
+        #expect(metrics.contains("tokend_audit_last_seq 3"))
+        #expect(await fixture.server.stop() == 0)
+        let line = try #require(fixture.server.stderr.split(separator: "\n").last { $0.contains("audit head seq=") })
+        let seq = try #require(line.range(of: "seq=").map { line[$0.upperBound...].prefix { $0.isNumber } })
+        let link = try #require(line.range(of: "link=").map { line[$0.upperBound...].prefix { $0.isHexDigit } })
+        #expect(seq == "3")
+        let verify = try Executables.run(Executables.tokend, ["audit", "verify", fixture.auditPath, "--head", "\(seq):\(link)"])
+        #expect(verify.status == 0, "\(verify.stderr)")
+        // The last record cut: the chain alone still verifies; against the head, it does not.
+        let lines = try String(contentsOfFile: fixture.auditPath, encoding: .utf8).split(separator: "\n")
+        try Data((lines.dropLast().joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: fixture.auditPath))
+        #expect(try Executables.run(Executables.tokend, ["audit", "verify", fixture.auditPath]).status == 0)
+        let cut = try Executables.run(Executables.tokend, ["audit", "verify", fixture.auditPath, "--head", "\(seq):\(link)"])
+        #expect(cut.status == 1)
+        #expect(cut.stderr.contains("cut from the end"))
+    }
+}

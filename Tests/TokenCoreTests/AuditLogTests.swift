@@ -14,8 +14,9 @@ struct AuditLogTests {
         try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
     }
 
-    func verify(_ paths: [String], key: HMACKey? = nil) throws -> AuditVerifier.Report {
-        try AuditVerifier.verify(files: paths.map { ($0, Array(FileManager.default.contents(atPath: $0)!)) }, key: key)
+    func verify(_ paths: [String], key: HMACKey? = nil, continues: Bool = false, head: AuditVerifier.Head? = nil) throws -> AuditVerifier.Report {
+        try AuditVerifier.verify(files: paths.map { ($0, Array(FileManager.default.contents(atPath: $0)!)) }, key: key,
+                                 continues: continues, head: head)
     }
 
     @Test func recordsAreChainedAndDurable() async throws {
@@ -34,7 +35,8 @@ struct AuditLogTests {
         #expect(first["time"]?.stringValue?.hasSuffix("Z") == true)
         let second = try #require(try JSONParser.parse(written[1]).objectValue)
         #expect(second["prev"] == .string(SHA256.hash(written[0]).hex))
-        #expect(try verify([path]) == .init(records: 3, continuesFromSequence: nil))
+        let report = try verify([path])
+        #expect(report.records == 3 && report.continuesFromSequence == nil && report.head?.seq == 3)
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
@@ -97,7 +99,8 @@ struct AuditLogTests {
         #expect(reopened.recovery.lastSequence == 2)
         try await reopened.append(record(3))
         reopened.close()
-        #expect(try verify([path]).records == 3)
+        // 2 records, the audit.repaired record of the cut, then record 3.
+        #expect(try verify([path]).records == 4)
     }
 
     @Test func rotationCarriesTheChainIntoTheNewFile() async throws {
@@ -112,7 +115,9 @@ struct AuditLogTests {
         log.close()
         #expect(try lines(path).count == 1)
         #expect(try verify([rotated, path]).records == 3)
-        #expect(try verify([path]).continuesFromSequence == 3)
+        // Alone, the new file starts at seq 3: only with --continues is that not an error.
+        #expect(throws: AuditVerifier.Broken.self) { try verify([path]) }
+        #expect(try verify([path], continues: true).continuesFromSequence == 3)
     }
 
     @Test func aFullDiskFailsTheWriteAndMarksTheLogUnhealthy() async throws {
@@ -214,4 +219,53 @@ final class Counter: @unchecked Sendable {
     private var count = 0
     func increment() { lock.withLock { count += 1 } }
     var value: Int { lock.withLock { count } }
+}
+
+extension AuditLogTests {
+    /// Finding 4 of issue #10 (DESIGN §5): whole records cut from either end are caught, and a
+    /// torn tail cut at start-up is itself on the record.
+    @Test func recordsCutFromEitherEndAreCaught() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.url.appendingPathComponent("audit.jsonl").path
+        let log = try AuditLog(path: path, key: nil)
+        for n in 1...4 { try await log.append(record(n)) }
+        let head = log.head
+        log.close()
+        #expect(head.seq == 4)
+        #expect(try verify([path], head: head).records == 4)
+        let all = try lines(path)
+        // The first record cut: no longer passes as a whole log.
+        let cutStart = directory.url.appendingPathComponent("cut-start.jsonl").path
+        try Data((all.dropFirst().joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: cutStart))
+        #expect { try verify([cutStart]) } throws: { "\($0)".contains("starts at seq 2, not 1") }
+        // The last record cut: the chain is intact, the head kept elsewhere is not reached.
+        let cutEnd = directory.url.appendingPathComponent("cut-end.jsonl").path
+        try Data((all.dropLast().joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: cutEnd))
+        #expect(try verify([cutEnd]).records == 3)
+        #expect { try verify([cutEnd], head: head) } throws: { "\($0)".contains("records were cut from the end") }
+    }
+
+    @Test func aTornTailCutAtStartUpIsRecorded() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.url.appendingPathComponent("audit.jsonl").path
+        let log = try AuditLog(path: path, key: nil)
+        for n in 1...2 { try await log.append(record(n)) }
+        log.close()
+        try await Task.sleep(for: .milliseconds(100))
+        let torn = Array(#"{"seq":3,"time":"2026-11-30T00:00:00.0"#.utf8)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: torn)
+        try handle.close()
+        let reopened = try AuditLog(path: path, key: nil)
+        #expect(reopened.recovery.tornBytesCut == torn.count)
+        try await reopened.append(record(3))
+        reopened.close()
+        let records = try lines(path).map { try #require(try JSONParser.parse($0).objectValue) }
+        #expect(records.count == 4)
+        #expect(records[2]["event"] == .string("audit.repaired"))
+        #expect(records[2]["cut_bytes"]?.integerValue == torn.count)
+        #expect(records[2]["cut_sha256"] == .string(SHA256.hash(torn).hex))
+        #expect(try verify([path]).records == 4)
+    }
 }

@@ -89,8 +89,10 @@ struct AuditFile {
     /// Reads the last whole line and cuts a torn tail (bytes after the last newline: a write that
     /// a crash interrupted, never acknowledged). Returns the last line (nil for an empty file)
     /// and how many torn bytes were cut.
-    mutating func recoverTail() throws(IOError) -> (lastLine: [UInt8]?, tornBytes: Int) {
-        guard isRegular, committedSize > 0 else { return (nil, 0) }
+    /// Cuts a torn last line (a write a crash interrupted); returns the last whole line and what
+    /// was cut (its length and SHA-256, for the `audit.repaired` record).
+    mutating func recoverTail() throws(IOError) -> (lastLine: [UInt8]?, tornBytes: Int, tornSHA256: String?) {
+        guard isRegular, committedSize > 0 else { return (nil, 0, nil) }
         let reader = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard reader >= 0 else { throw IOError("cannot read audit log", path: path) }
         defer { Glibc.close(reader) }
@@ -103,19 +105,20 @@ struct AuditFile {
             guard let lastNewline = tail.lastIndex(of: 0x0A) else {
                 if start == 0 {  // not one whole line: all of it is torn
                     try truncate(to: 0)
-                    return (nil, tail.count)
+                    return (nil, tail.count, SHA256.hash(tail).hex)
                 }
                 chunkSize *= 2
                 continue
             }
             let torn = tail.count - lastNewline - 1
+            let tornSHA256 = torn > 0 ? SHA256.hash(tail[(lastNewline + 1)...]).hex : nil
             if torn > 0 { try truncate(to: start + lastNewline + 1) }
             let lineStart = tail[..<lastNewline].lastIndex(of: 0x0A).map { $0 + 1 }
             if lineStart == nil && start > 0 {
                 chunkSize *= 2
                 continue
             }
-            return (Array(tail[(lineStart ?? 0)..<lastNewline]), torn)
+            return (Array(tail[(lineStart ?? 0)..<lastNewline]), torn, tornSHA256)
         }
     }
 

@@ -44,6 +44,8 @@ public final class AuditLog: @unchecked Sendable {
     private var reopenRequested = false
     private var stopping = false
     private let healthy = Atomic<Bool>(true)
+    /// The last committed record's seq and link, published by the writer for `head`.
+    private let publishedHead: Mutex<AuditVerifier.Head>
     private let lastError = Mutex<String?>(nil)
 
     private var file: AuditFile
@@ -67,7 +69,11 @@ public final class AuditLog: @unchecked Sendable {
         defer { if !opened { file.close() } }
         do {
             try file.open()
-            let (lastLine, torn) = try file.recoverTail()
+            let (lastLine, torn, tornSHA256) = try file.recoverTail()
+            if torn > 0, let tornSHA256 {
+                // The repair goes on the record first, before anything new (DESIGN §5).
+                queue.append((AuditRecord.repaired(cutBytes: torn, cutSHA256: tornSHA256), { _ in }))
+            }
             if let lastLine {
                 guard case .object(let record)? = try? JSONParser.parse(lastLine), let seq = record["seq"]?.integerValue else {
                     throw Unavailable(description: "the last record of \(path) is not an audit record; move the file aside or fix it")
@@ -84,6 +90,7 @@ public final class AuditLog: @unchecked Sendable {
         }
         opened = true
         self.file = file
+        publishedHead = Mutex(AuditVerifier.Head(seq: sequence, link: lastLink))
         // The thread holds the log until `close()`: a writer must outlive every pending append.
         let thread = Thread { self.writerLoop() }
         thread.name = "tokend-audit-writer"
@@ -122,6 +129,10 @@ public final class AuditLog: @unchecked Sendable {
         condition.signal()
         condition.unlock()
     }
+
+    /// Where the chain ends now: logged at rotation and shutdown and exported as a metric, so
+    /// that records cut from the end can be caught (`audit verify --head`).
+    public var head: AuditVerifier.Head { publishedHead.withLock { $0 } }
 
     /// Whether the last write succeeded and the path still names the file being written.
     public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
@@ -206,6 +217,7 @@ public final class AuditLog: @unchecked Sendable {
             try file.append(bytes, sync: syncMode == .durable)
             sequence = seq
             lastLink = link
+            publishedHead.withLock { $0 = AuditVerifier.Head(seq: seq, link: link) }
             markHealthy()
             onCommit(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, batch.count, true)
             for entry in batch { entry.completion(.success(())) }

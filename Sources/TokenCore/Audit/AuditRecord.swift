@@ -6,6 +6,8 @@ public struct AuditRecord: Sendable, Equatable {
         case tokenIssued = "token.issued"
         case authDenied = "auth.denied"
         case requestRejected = "request.rejected"
+        /// Start-up cut a torn tail left by a crash (DESIGN §5): how much, and its hash.
+        case auditRepaired = "audit.repaired"
     }
 
     public var event: Event
@@ -25,6 +27,9 @@ public struct AuditRecord: Sendable, Equatable {
     public var reason: String?
     /// For coalesced denials: how many requests this record stands for (absent means one).
     public var count: Int?
+    /// For `audit.repaired`: the bytes cut from the end of the file, and their SHA-256.
+    public var cutBytes: Int?
+    public var cutSHA256: String?
 
     public init(event: Event, requestID: String, caller: String? = nil, auth: String? = nil, remote: String? = nil,
                 identity: String? = nil, grants: [String]? = nil, ttlRequested: Int? = nil, ttl: Int? = nil,
@@ -45,6 +50,14 @@ public struct AuditRecord: Sendable, Equatable {
         self.status = status
         self.reason = reason
         self.count = count
+    }
+
+    /// The first record after start-up cut a torn tail: the repair is itself on the record.
+    public static func repaired(cutBytes: Int, cutSHA256: String) -> AuditRecord {
+        var record = AuditRecord(event: .auditRepaired, requestID: "-", status: 0)
+        record.cutBytes = cutBytes
+        record.cutSHA256 = cutSHA256
+        return record
     }
 
     /// The record for an issued token.
@@ -92,6 +105,8 @@ public struct AuditRecord: Sendable, Equatable {
         field("\"status\"", status)
         field("\"reason\"", reason)
         field("\"count\"", count)
+        field("\"cut_bytes\"", cutBytes)
+        field("\"cut_sha256\"", cutSHA256)
         writer.raw(",\"prev\":"); writer.string(prev)
         writer.raw("}")
         return writer.bytes

@@ -10,6 +10,9 @@ public protocol AuditSink: Sendable {
     func readinessProblem() async -> String?
     /// SIGHUP: reopen files that logrotate moved away. Nothing to do for a database.
     func reopen()
+    /// Where the file log's chain ends (nil without a file log): logged at rotation and
+    /// shutdown, exported as `tokend_audit_last_seq` (DESIGN §5).
+    var fileHead: AuditVerifier.Head? { get }
 }
 
 extension AuditSink {
@@ -27,7 +30,9 @@ extension AuditSink {
     }
 }
 
-extension AuditLog: AuditSink {}
+extension AuditLog: AuditSink {
+    public var fileHead: AuditVerifier.Head? { head }
+}
 
 /// Both sinks, written concurrently; a record counts as written only when both have it
 /// (`--database` with `--audit-log`).
@@ -59,4 +64,6 @@ public struct MirroredAuditSink: AuditSink {
         first.reopen()
         second.reopen()
     }
+
+    public var fileHead: AuditVerifier.Head? { first.fileHead ?? second.fileHead }
 }

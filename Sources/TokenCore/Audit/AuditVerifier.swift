@@ -4,6 +4,31 @@ public enum AuditVerifier {
         public let records: Int
         /// Set when the first record continues an earlier file (rotation) instead of starting the chain.
         public let continuesFromSequence: Int?
+        /// The last record's seq and link: what `--head` checks against later.
+        public let head: Head?
+    }
+
+    /// Where a chain ends: the last record's `seq` and the link the next record would carry as
+    /// `prev`. Kept outside the file (tokend logs it and exports the seq), it shows records cut
+    /// from the end, which the chain alone cannot.
+    public struct Head: Sendable, Equatable, CustomStringConvertible {
+        public let seq: Int
+        public let link: String
+
+        public init(seq: Int, link: String) {
+            self.seq = seq
+            self.link = link
+        }
+
+        /// `N:HEX`, as `--head` takes it and tokend logs it.
+        public init?(_ text: String) {
+            let parts = text.split(separator: ":")
+            guard parts.count == 2, let seq = Int(parts[0]), seq >= 0, parts[1].utf8.count == 64,
+                  parts[1].utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { return nil }
+            self.init(seq: seq, link: String(parts[1]))
+        }
+
+        public var description: String { "\(seq):\(link)" }
     }
 
     public struct Broken: Error, Equatable, CustomStringConvertible {
@@ -13,8 +38,11 @@ public enum AuditVerifier {
         public var description: String { "\(file):\(line): \(reason)" }
     }
 
-    /// Verifies `files` as one chain, in the order given (oldest first).
-    public static func verify(files: [(name: String, contents: [UInt8])], key: HMACKey?) throws(Broken) -> Report {
+    /// Verifies `files` as one chain, in the order given (oldest first). The first record must be
+    /// seq 1 unless `continues` says the files follow a rotation (records cut from the start are
+    /// otherwise invisible); with `head`, the chain must end exactly there.
+    public static func verify(files: [(name: String, contents: [UInt8])], key: HMACKey?, continues allowContinuation: Bool = false,
+                              head expectedHead: Head? = nil) throws(Broken) -> Report {
         let chain = AuditChain(key: key)
         var previous: (seq: Int, link: String)?
         var records = 0
@@ -51,13 +79,23 @@ public enum AuditVerifier {
                     }
                 } else if seq == 1 {
                     guard prev == AuditChain.genesis else { throw broken("the first record's prev must be 64 zeros") }
-                } else {
+                } else if allowContinuation {
                     continues = seq
+                } else {
+                    throw broken("the file starts at seq \(seq), not 1: records before it are missing (give the previous file first, or --continues for a file that follows a rotation)")
                 }
                 previous = (seq, chain.link(for: line))
                 records += 1
             }
         }
-        return Report(records: records, continuesFromSequence: continues)
+        let head = previous.map { Head(seq: $0.seq, link: $0.link) }
+        if let expectedHead, head != expectedHead {
+            let name = files.last(where: { !$0.contents.isEmpty })?.name ?? files.last?.name ?? "-"
+            let ends = head.map { "seq \($0.seq)" } ?? "no record"
+            throw Broken(file: name, line: records, reason: expectedHead.seq > (head?.seq ?? 0)
+                ? "the chain ends at \(ends), but the head kept elsewhere is seq \(expectedHead.seq): records were cut from the end"
+                : "the chain ends at \(ends) with another link than the head kept elsewhere (seq \(expectedHead.seq)): the file was rewritten")
+        }
+        return Report(records: records, continuesFromSequence: continues, head: head)
     }
 }

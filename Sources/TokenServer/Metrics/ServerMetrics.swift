@@ -87,9 +87,20 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
         MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
+    private let auditHead = Mutex<(@Sendable () -> Int?)?>(nil)
+
+    /// Where the file log's chain ends, read when `/metrics` is scraped.
+    func reportAuditHead(_ provider: @escaping @Sendable () -> Int?) {
+        auditHead.withLock { $0 = provider }
+    }
+
     func render() -> [UInt8] {
         var text = PrometheusText()
         http.render(into: &text)
+        if let seq = auditHead.withLock({ $0 })?() {
+            text.family("tokend_audit_last_seq", type: "gauge", help: "The seq of the last record in the audit log file (its head; see audit verify --head).")
+            text.sample("tokend_audit_last_seq", labels: [], value: Double(seq))
+        }
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         text.append(buffer)
