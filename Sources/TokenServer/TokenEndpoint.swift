@@ -176,7 +176,8 @@ struct TokenEndpoint: Sendable {
         denial.event = .authDenied
         denial.status = 401
         denial.reason = failure.reason.rawValue
-        denial.caller = failure.claimedKeyID
+        denial.caller = nil
+        denial.claimedKeyID = failure.claimedKeyID
         return service.recordDenial(denial, on: eventLoop)
     }
 

@@ -92,7 +92,10 @@ public final class TokenService: Sendable {
     /// waits for the record like any other, but is sent even if the write fails: there is no
     /// token to withhold.
     func recordDenial(_ record: AuditRecord, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
-        let records = coalescer.admit(record, now: WallClock.now())
+        // A refusal of an authenticated caller (rate limit, a bad request) is written like a
+        // token, never folded into a summary that a crash within the slice would lose; only
+        // unauthenticated denials, which anyone with the URL can send, are coalesced.
+        let records = record.auth != nil ? [record] : coalescer.admit(record, now: WallClock.now())
         guard !records.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
         let written = records.map { record in
             let promise = eventLoop.makePromise(of: Void.self)

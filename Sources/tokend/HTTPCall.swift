@@ -16,8 +16,13 @@ enum HTTPCall {
         request.method = .init(rawValue: method)
         for header in headers { request.headers.add(name: header.name, value: header.value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        // A refused or unroutable address fails within seconds, not the whole request timeout.
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(3))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        defer { client.shutdown { _ in } }
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+            let response = try await client.execute(request, timeout: timeout)
             var buffer = try await response.body.collect(upTo: 1 << 20)
             return Answer(status: Int(response.status.code), body: buffer.readBytes(length: buffer.readableBytes) ?? [])
         } catch {

@@ -175,6 +175,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw .usage("--dev binds 127.0.0.1 only: its secrets are printed on the terminal")
         }
         settings.port = try Environment.integer(port, "--port", "TOKEND_PORT", in: 0...65535, default: settings.port)
+        if dev, secretsOptions.secrets != nil {
+            throw .usage("--dev makes its own ephemeral secrets: give --dev or --secrets, not both")
+        }
         settings.secretsPath = dev ? nil : try Environment.require(secretsOptions.secrets, "--secrets", "TOKEND_SECRETS")
         // With a database the file is optional (DESIGN §8): written only when asked for.
         settings.auditLogPath = Environment.resolve(auditLog, "TOKEND_AUDIT_LOG") ?? (database ? nil : "tokend-audit.jsonl")

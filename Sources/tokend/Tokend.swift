@@ -25,6 +25,11 @@ struct Tokend: AsyncParsableCommand {
     /// ArgumentParser's own `main` exits 64 for usage errors; tokend promises 2 for usage and
     /// configuration errors and 1 for a refusal, so errors are mapped here.
     static func main() async {
+        // Without a subcommand there is nothing to do: say how to use it, as a usage error.
+        if CommandLine.arguments.count == 1 {
+            Console.error(helpMessage())
+            Glibc.exit(CommandFailure.Status.usage.rawValue)
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -81,3 +81,39 @@ struct AuditHeadTests {
         #expect(cut.stderr.contains("cut from the end"))
     }
 }
+
+/// Issue #10, finding 10: the smaller gaps.
+struct SmallerGapsTests {
+    @Test func deniedKeyIDsAreClaimedNotCallersAndAuthenticatedRefusalsAreEachRecorded() async throws {
+        let fixture = try await Fixture.start()
+        #expect(try await fixture.mintSigned(keyID: "web", secret: "wrong-secret-0123456789abcdef-0123456789").result.status == 401)
+        for _ in 0..<30 { #expect(try await fixture.mint(#"{"identity":""}"#).status == 400) }
+        await fixture.server.stop()
+        let records = try fixture.auditRecords()
+        let denied = try #require(records.first { $0["event"] == .string("auth.denied") })
+        #expect(denied["caller"] == nil)
+        #expect(denied["claimed_key_id"] == .string("web"))
+        // Refusals of an authenticated caller are not coalesced: each has its record.
+        #expect(records.filter { $0["event"] == .string("request.rejected") && $0["caller"] == .string("web") }.count == 30)
+    }
+
+    @Test func usageGapsAreUsageErrors() throws {
+        #expect(try Executables.run(Executables.tokend, []).status == 2)
+        let directory = try TemporaryDirectory()
+        let secrets = try directory.write("secrets.toml", SampleSecrets.toml)
+        #expect(try Executables.run(Executables.tokend, ["serve", "--dev", "--secrets", secrets]).status == 2)
+        // A refused port fails fast (it took the whole 10 s request timeout).
+        let started = Date()
+        let refused = try Executables.run(Executables.tokend, ["mint", "--url", "http://127.0.0.1:9/v1/tokens", "--api-key", "k", "--identity", "a"])
+        #expect(refused.status == 1)
+        #expect(Date().timeIntervalSince(started) < 6)
+    }
+
+    @Test func byteSequencesWithoutPaddingAreAccepted() {
+        let body = Array(#"{"identity":"alice"}"#.utf8)
+        let padded = ContentDigest.header(for: body)
+        #expect(padded.hasSuffix("=:"))
+        let unpadded = String(padded.dropLast(2)) + ":"
+        #expect(ContentDigest.verify(header: unpadded, body: body) == .matches)
+    }
+}

@@ -30,6 +30,9 @@ public struct AuditRecord: Sendable, Equatable {
     /// For `audit.repaired`: the bytes cut from the end of the file, and their SHA-256.
     public var cutBytes: Int?
     public var cutSHA256: String?
+    /// For `auth.denied`: the key id the request claimed. Only claimed — never verified — so it
+    /// is not written as `caller` (issue #10, finding 10).
+    public var claimedKeyID: String?
 
     public init(event: Event, requestID: String, caller: String? = nil, auth: String? = nil, remote: String? = nil,
                 identity: String? = nil, grants: [String]? = nil, ttlRequested: Int? = nil, ttl: Int? = nil,
@@ -86,6 +89,7 @@ public struct AuditRecord: Sendable, Equatable {
             writer.raw(","); writer.raw(name); writer.raw(":"); writer.integer(value)
         }
         field("\"caller\"", caller)
+        field("\"claimed_key_id\"", claimedKeyID)
         field("\"auth\"", auth)
         field("\"remote\"", remote)
         field("\"identity\"", identity)

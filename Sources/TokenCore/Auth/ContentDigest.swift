@@ -78,8 +78,13 @@ func standardBase64(_ bytes: [UInt8]) -> String {
     return String(decoding: encoded, as: UTF8.self)
 }
 
+/// RFC 8941 §4.2.7: a parser SHOULD accept a byte sequence without its `=` padding.
 func decodeStandardBase64(_ text: String) -> [UInt8]? {
     var bytes = Array(text.utf8)
+    guard bytes.count % 4 != 1 else { return nil }
+    if bytes.count % 4 != 0, !bytes.contains(UInt8(ascii: "=")) {
+        bytes += repeatElement(UInt8(ascii: "="), count: 4 - bytes.count % 4)
+    }
     guard bytes.count % 4 == 0 else { return nil }
     var padding = 0
     while padding < 2, bytes.last == UInt8(ascii: "=") {
