@@ -206,7 +206,7 @@ struct TokenEndpoint: Sendable {
         var utf8 = contentType.utf8[...]
         while let first = utf8.first, first == 0x20 || first == 0x09 { utf8 = utf8.dropFirst() }
         guard utf8.count >= expected.count,
-              zip(utf8, expected).allSatisfy({ ((0x41...0x5A).contains($0) ? $0 | 0x20 : $0) == $1 }) else { return false }
+              zip(utf8, expected).allSatisfy({ ASCII.lowercase($0) == $1 }) else { return false }
         let rest = utf8.dropFirst(expected.count)
         return rest.allSatisfy { $0 == 0x20 || $0 == 0x09 } || rest.drop { $0 == 0x20 || $0 == 0x09 }.first == UInt8(ascii: ";")
     }

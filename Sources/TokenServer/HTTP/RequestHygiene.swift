@@ -41,7 +41,7 @@ enum RequestHygiene {
     private static func equalsIgnoringCase(_ name: String, _ expected: StaticString) -> Bool {
         guard name.utf8.count == expected.utf8CodeUnitCount else { return false }
         return expected.withUTF8Buffer { expected in
-            zip(name.utf8, expected).allSatisfy { ((0x41...0x5A).contains($0) ? $0 | 0x20 : $0) == $1 }
+            zip(name.utf8, expected).allSatisfy { ASCII.lowercase($0) == $1 }
         }
     }
 
