@@ -13,6 +13,13 @@ public struct ServerSettings: Sendable {
     /// The scheme clients use to reach the service (`@target-uri` in RFC 9421 signatures):
     /// `https` when tokend serves TLS itself or sits behind a TLS-terminating proxy.
     public var publicScheme: String
+    /// The scheme of tokend's own listener when it differs from `publicScheme`: signatures over
+    /// either verify, so callers through a TLS ingress and callers inside the cluster (plain
+    /// HTTP to the Service) both sign the URL they call.
+    public var alternateScheme: String? {
+        let listener = tls == nil ? "http" : "https"
+        return listener == publicScheme ? nil : listener
+    }
     /// Connections held open at once; beyond it, new ones wait in the listen backlog, so a flood
     /// of idle connections cannot exhaust file descriptors.
     public var maximumConnections = 4096
@@ -26,6 +33,9 @@ public struct ServerSettings: Sendable {
     /// balancers stop sending before the listener closes (`--shutdown-delay`).
     public var shutdownDelay: Duration = .seconds(5)
     public var logFormat: LogFormat = .text
+    /// How often to look for a changed secrets file and reload it (`--watch-secrets`); nil: only
+    /// on SIGHUP.
+    public var secretsWatchInterval: Duration?
     /// PEM files to serve HTTPS directly; nil serves plain HTTP (TLS at an ingress or proxy).
     public var tls: TLSFiles?
 

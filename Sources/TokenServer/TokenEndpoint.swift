@@ -195,7 +195,8 @@ struct TokenEndpoint: Sendable {
     private func parts(of request: ServerRequest, body: [UInt8]) -> RequestParts {
         RequestParts(method: request.method.rawValue, scheme: service.settings.publicScheme,
                      authority: request.headers.first(name: "host") ?? "", path: String(request.path),
-                     query: request.query.map(String.init), headers: request.headers, body: body)
+                     query: request.query.map(String.init), headers: request.headers, body: body,
+                     alternateScheme: service.settings.alternateScheme)
     }
 
     /// `application/json`, with any parameters (`; charset=utf-8`), in any letter case.

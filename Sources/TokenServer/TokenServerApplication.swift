@@ -30,8 +30,12 @@ public enum TokenServerApplication {
         // Started in this order and stopped in reverse: the server stops first (its drain ends
         // when the last request is answered), then the denial flusher writes its last counts,
         // then the shared state's services close.
+        var watchers: [any Service] = []
+        if let path = settings.secretsPath, let interval = settings.secretsWatchInterval {
+            watchers.append(SecretsFileWatcher(service: service, path: path, interval: interval))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: (service.stateServices + [SignalHandler(service: service), DenialFlusher(service: service), server])
+            services: (service.stateServices + watchers + [SignalHandler(service: service), DenialFlusher(service: service), server])
                 .map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: service.logger))

@@ -1,7 +1,12 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import TokenCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One HTTP request from the CLI to a running tokend (`mint --url`, `health`).
 enum HTTPCall {
@@ -16,9 +21,11 @@ enum HTTPCall {
         request.method = .init(rawValue: method)
         for header in headers { request.headers.add(name: header.name, value: header.value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        // A refused or unroutable address fails within seconds, not the whole request timeout.
+        // A refused port fails at once and an unroutable address within seconds: one attempt,
+        // no retries with backoff until the connect timeout (which would hide the cause too).
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(3))
+        configuration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         defer { client.shutdown { _ in } }
         do {
@@ -26,8 +33,27 @@ enum HTTPCall {
             var buffer = try await response.body.collect(upTo: 1 << 20)
             return Answer(status: Int(response.status.code), body: buffer.readBytes(length: buffer.readableBytes) ?? [])
         } catch {
-            throw .refused("cannot reach \(url): \(error)")
+            throw .refused("cannot reach \(url): \(cause(of: error))")
         }
+    }
+
+    /// What went wrong, in the words an operator searches for: "connection refused", not
+    /// NIO's "connection reset (error set): Connection refused (errno: 111)".
+    static func cause(of error: any Error) -> String {
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)).lowercased() }
+        if let connect = error as? NIOConnectionError {
+            if let first = connect.connectionErrors.first?.error { return cause(of: first) }
+            if let dns = connect.dnsAAAAError ?? connect.dnsAError { return "cannot resolve the host name (\(dns))" }
+        }
+        if let client = error as? HTTPClientError {
+            switch client {
+            case .connectTimeout: return "connect timed out (nothing answered within 3 s)"
+            case .deadlineExceeded, .readTimeout: return "no answer in time"
+            case .remoteConnectionClosed: return "the server closed the connection"
+            default: return "\(client)"
+            }
+        }
+        return "\(error)"
     }
 
     /// The `message` of a JSON error answer, or the status alone.

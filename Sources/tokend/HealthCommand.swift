@@ -6,18 +6,40 @@ struct HealthCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "health",
         abstract: "Exit 0 when the service answers /readyz with 200 (for container health checks).",
-        discussion: "Prints the readiness answer; exit 1 when not ready or unreachable."
+        discussion: """
+            Prints the readiness answer, and on stderr the URL it probed; exit 1 when not ready \
+            or unreachable. --wait keeps asking (every 200 ms) until ready or the time is up: \
+            for scripts that start tokend and then use it.
+            """
     )
 
-    @Option(help: ArgumentHelp("The service's base URL. Env: TOKEND_URL.", valueName: "url"))
+    @Option(help: ArgumentHelp("The service's base URL (default http://127.0.0.1:8080). Env: TOKEND_URL.", valueName: "url"))
     var url: String?
+
+    @Option(help: ArgumentHelp("Seconds to keep asking until ready (default 0: ask once).", valueName: "seconds"))
+    var wait: Double = 0
+
+    func validate() throws {
+        guard wait >= 0, wait <= 3600 else { throw ValidationError("--wait must be within 0…3600 seconds") }
+    }
 
     func run() async throws {
         let base = Environment.resolve(url, "TOKEND_URL") ?? "http://127.0.0.1:8080"
-        let answer = try await HTTPCall.send(method: "GET", url: base.trimmingSuffix("/") + "/readyz", timeout: .seconds(5))
-        let text = String(decoding: answer.body, as: UTF8.self)
-        guard answer.status == 200 else { throw CommandFailure.refused("not ready (HTTP \(answer.status)): \(text)") }
-        Console.out(text)
+        let probe = base.trimmingSuffix("/") + "/readyz"
+        let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
+        while true {
+            do {
+                let answer = try await HTTPCall.send(method: "GET", url: probe, timeout: .seconds(5))
+                let text = String(decoding: answer.body, as: UTF8.self)
+                guard answer.status == 200 else { throw CommandFailure.refused("not ready: \(probe) answered HTTP \(answer.status): \(text)") }
+                Console.error("tokend health: \(probe): ready")
+                Console.out(text)
+                return
+            } catch {
+                guard ContinuousClock.now < deadline else { throw error }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
     }
 }
 

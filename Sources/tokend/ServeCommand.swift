@@ -24,7 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
 
             --dev needs no secrets file: it makes an ephemeral signing key and a caller "dev" with \
             every grant, prints the caller's API key and HMAC secret once, binds 127.0.0.1 only and \
-            audits to ./tokend-audit.jsonl.
+            audits to ./tokend-audit.jsonl, which is kept and continued across restarts.
             """
     )
 
@@ -80,6 +80,11 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "level"))
     var logLevel: String?
 
+    @Option(name: .customLong("watch-secrets"), help: ArgumentHelp(
+        "Seconds between checks of the secrets file: reload it when it changes, as SIGHUP does (default 0: only on SIGHUP). Env: TOKEND_WATCH_SECRETS.",
+        valueName: "seconds"))
+    var watchSecrets: Double?
+
     @Option(name: .customLong("tls-cert"), help: ArgumentHelp("PEM certificate chain: serve HTTPS directly. Env: TOKEND_TLS_CERT.", valueName: "pem"))
     var tlsCert: String?
 
@@ -131,7 +136,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await TokenServerApplication.run(service: service, tls: tls) { port in
                 let base = "\(scheme)://\(settings.host):\(port)"
-                if let devSecrets { Self.printDevBanner(devSecrets, base: base) }
+                if let devSecrets { Self.printDevBanner(devSecrets, base: base, auditLogPath: settings.auditLogPath) }
                 Console.out("tokend: listening on \(base)")
             }
         } catch {
@@ -201,6 +206,8 @@ struct ServeCommand: AsyncParsableCommand {
                                                          default: settings.headerTimeout)
         settings.shutdownDelay = try Environment.seconds(shutdownDelay, "--shutdown-delay", "TOKEND_SHUTDOWN_DELAY", in: 0...3600,
                                                          default: dev ? .zero : settings.shutdownDelay)
+        let watchInterval = try Environment.seconds(watchSecrets, "--watch-secrets", "TOKEND_WATCH_SECRETS", in: 0...86400, default: .zero)
+        settings.secretsWatchInterval = watchInterval == .zero ? nil : watchInterval
         if let text = Environment.resolve(logFormat, "TOKEND_LOG_FORMAT") {
             guard let format = LogFormat(rawValue: text) else { throw .usage("--log-format must be text or json") }
             settings.logFormat = format
@@ -210,14 +217,17 @@ struct ServeCommand: AsyncParsableCommand {
         return settings
     }
 
-    /// Shown once: the dev caller's credentials and a request that works as pasted.
-    static func printDevBanner(_ dev: DevSecrets, base: String) {
+    /// Shown once: the dev caller's credentials, a request that works as pasted, and what of
+    /// it outlives a restart.
+    static func printDevBanner(_ dev: DevSecrets, base: String, auditLogPath: String?) {
+        let kept = auditLogPath.map { "The audit log \($0) is kept, and continued by the next start." } ?? "No audit file is written."
         Console.out("""
             tokend --dev: ephemeral signing key and one caller, "\(DevSecrets.callerID)" (grants: \(DevSecrets.grants.sorted().joined(separator: ", ")))
-            Nothing here is kept: restart and these credentials are gone.
+            The key and the credentials below live in memory only: restart and they are gone. \(kept)
             API key: \(dev.apiKey)
             HMAC secret: \(dev.hmacSecret)
-            Signing secret: \(dev.signingSecret)   (kid "\(dev.signingKID)"; to verify tokens, e.g. with PyJWT)
+            Signing secret: \(dev.signingSecret)   (kid "\(dev.signingKID)")
+            Verify a token: TOKEND_SIGNING_SECRET='\(dev.signingSecret)' tokend verify TOKEN
             Try:
               curl -s -X POST \(base)/v1/tokens -H 'Authorization: Bearer \(dev.apiKey)' -H 'Content-Type: application/json' -d '{"identity":"alice","grants":{"chat":{}}}'
             """)

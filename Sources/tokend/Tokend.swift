@@ -1,5 +1,6 @@
 import ArgumentParser
 import TokenCore
+import TokenServer
 
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +17,7 @@ struct Tokend: AsyncParsableCommand {
 
             Exit status: 0 success, 1 invalid token or refused request, 2 usage or configuration error.
             """,
+        version: TokendVersion.current,
         subcommands: [
             ServeCommand.self, MintCommand.self, VerifyCommand.self, DecodeCommand.self, KeygenCommand.self,
             SignCommand.self, AuditCommand.self, DatabaseCommand.self, HealthCommand.self,

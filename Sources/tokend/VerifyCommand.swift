@@ -9,10 +9,18 @@ struct VerifyCommand: ParsableCommand {
             Accepts only HS256 tokens signed by a key in the secrets file (found by the header's \
             kid, or for Twilio tokens by iss). Exit 0 and print the claims when valid; exit 1 and \
             say why when not. Pass - as TOKEN to read it from stdin and keep it out of ps.
+
+            --secret checks a generic token against one signing secret instead of a file: the \
+            "Signing secret" that `serve --dev` prints. Prefer TOKEND_SIGNING_SECRET, which ps \
+            does not show.
             """
     )
 
     @OptionGroup var secretsOptions: SecretsOptions
+
+    @Option(help: ArgumentHelp("A signing secret instead of --secrets (e.g. serve --dev's). Env: TOKEND_SIGNING_SECRET.",
+                               valueName: "secret"))
+    var secret: String?
 
     @Option(help: ArgumentHelp("Seconds of clock drift tolerated for exp and nbf. Env: TOKEND_LEEWAY.", valueName: "seconds"))
     var leeway: Int?
@@ -21,11 +29,10 @@ struct VerifyCommand: ParsableCommand {
     var token: String
 
     func run() throws {
-        let secrets = try secretsOptions.load()
         let leewaySeconds = try Environment.integer(leeway, "--leeway", "TOKEND_LEEWAY", in: 0...86400,
                                                     default: JWTVerifier.defaultLeeway)
         let text = token == "-" ? Console.readStandardInput().trimmingWhitespace : token
-        let verifier = JWTVerifier(keys: secrets.signingKeys, leeway: leewaySeconds)
+        let verifier = JWTVerifier(keys: try signingKeys(for: text), leeway: leewaySeconds)
         let verified: DecodedJWT
         do {
             verified = try verifier.verify(text, now: WallClock.now())
@@ -36,5 +43,22 @@ struct VerifyCommand: ParsableCommand {
         let expiry = verified.payload["exp"]?.integerValue.map { Timestamp.rfc3339(unixSeconds: $0) } ?? "?"
         Console.error("valid: signed by key \"\(kid)\", expires \(expiry)")
         Console.out(JSONValue.object(verified.payload).jsonText)
+    }
+
+    /// The secrets file's keys, or the one `--secret`, under the kid the token names (a bare
+    /// secret has no kid of its own; the signature decides).
+    private func signingKeys(for token: String) throws(CommandFailure) -> [SigningKey] {
+        switch (Environment.resolve(secret, "TOKEND_SIGNING_SECRET"), secretsOptions.path) {
+        case (let secret?, nil):
+            guard secret.utf8.count >= SigningKey.minimumSecretLength else {
+                throw .usage("--secret is \(secret.utf8.count) bytes; signing secrets are at least \(SigningKey.minimumSecretLength)")
+            }
+            let kid = (try? DecodedJWT(token))?.header["kid"]?.stringValue ?? ""
+            return [SigningKey(kid: kid, secret: secret, profile: .generic, isActive: true)]
+        case (_?, _?):
+            throw .usage("give --secrets or --secret, not both")
+        case (nil, _):
+            return try secretsOptions.load().signingKeys
+        }
     }
 }

@@ -86,9 +86,17 @@ public struct CallerAuthenticator: Sendable {
             case .unusable(let why): throw fail(.digest, why)
             }
         }
-        let base = try SignatureBase.build(parsed, request: request)
         let known = hmacKeys[keyID]
-        let valid = (known?.key ?? decoyKey).isValidAuthenticationCode(parsed.signature, for: base)
+        let key = known?.key ?? decoyKey
+        var valid = key.isValidAuthenticationCode(parsed.signature, for: try SignatureBase.build(parsed, request: request))
+        // Signed for the other scheme the listener is reached by (see `RequestParts.alternateScheme`)?
+        // Tried for unknown key ids too, so that the second HMAC tells nothing about which exist.
+        if !valid, let other = request.alternateScheme, names.contains("@target-uri") || names.contains("@scheme") || names.contains("@authority") {
+            var alternate = request
+            alternate.scheme = other
+            alternate.alternateScheme = nil
+            valid = key.isValidAuthenticationCode(parsed.signature, for: try SignatureBase.build(parsed, request: alternate))
+        }
         guard valid, let known else { throw fail(.invalid, AuthenticationFailure.invalidCredentials) }
         // The nonce names the request when there is one (a resent request carries it too);
         // otherwise the signature value does.

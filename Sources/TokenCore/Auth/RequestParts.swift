@@ -6,6 +6,10 @@ public struct RequestParts: Sendable {
     public var method: String
     /// `http` or `https`: the scheme the client used to reach us (part of `@target-uri`).
     public var scheme: String
+    /// The other scheme a signature may name, or nil: the connection's own scheme when it differs
+    /// from the public one (callers inside a cluster sign `http://…`, callers through the TLS
+    /// ingress sign `https://…`; both reach the same listener).
+    public var alternateScheme: String?
     /// `host[:port]` as the client addressed it (the Host header).
     public var authority: String
     /// The path, without the query; "/" when empty.
@@ -16,9 +20,10 @@ public struct RequestParts: Sendable {
     public var body: [UInt8]
 
     public init(method: String, scheme: String, authority: String, path: String, query: String?,
-                headers: any HeaderFields, body: [UInt8]) {
+                headers: any HeaderFields, body: [UInt8], alternateScheme: String? = nil) {
         self.method = method
         self.scheme = scheme
+        self.alternateScheme = alternateScheme
         self.authority = authority
         self.path = path.isEmpty ? "/" : path
         self.query = query

@@ -132,12 +132,17 @@ public enum SecretsLoader {
         return SigningKey(kid: kid, secret: secret, profile: profile, isActive: active)
     }
 
+    /// A caller id is an RFC 9421 keyid: 1…128 printable ASCII characters, no quotes or backslashes.
+    public static func isValidCallerID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 128
+            && id.unicodeScalars.allSatisfy { $0.isASCII && $0 != "\"" && $0 != "\\" && $0.properties.generalCategory != .control }
+    }
+
     private static func caller(_ table: TOMLTable, index: Int) throws(SecretsError) -> Caller {
         var entry = TOMLEntry(table: table, name: "callers[\(index)]")
         let id = try entry.string("id")!
         entry.name = "callers[\(index)] (id \"\(id)\")"
-        guard !id.isEmpty, id.utf8.count <= 128,
-              id.unicodeScalars.allSatisfy({ $0.isASCII && $0 != "\"" && $0 != "\\" && $0.properties.generalCategory != .control }) else {
+        guard isValidCallerID(id) else {
             throw entry.error("id", "must be 1…128 printable ASCII characters, without quotes or backslashes (it is an RFC 9421 keyid)")
         }
         let apiKeyHash = try entry.string("api_key_sha256", required: false)

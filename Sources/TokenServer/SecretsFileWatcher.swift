@@ -1,0 +1,54 @@
+import Logging
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reloads the secrets file when it changes (`--watch-secrets`), for where nobody sends SIGHUP:
+/// Kubernetes replaces a mounted Secret by swapping a symlink, which `stat` (following links)
+/// sees as a new inode. A change that fails to load is reported once and the running
+/// configuration stays, exactly as for SIGHUP; the next change is tried again.
+struct SecretsFileWatcher: Service {
+    let service: TokenService
+    let path: String
+    let interval: Duration
+
+    /// What tells one version of the file from the next. Nil while the path cannot be read
+    /// (mid-swap, say): that is not a change to act on.
+    struct Stamp: Equatable {
+        let device: UInt64
+        let inode: UInt64
+        let size: Int64
+        let modified: timespec
+        let changed: timespec
+
+        static func == (a: Stamp, b: Stamp) -> Bool {
+            a.device == b.device && a.inode == b.inode && a.size == b.size
+                && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
+                && a.changed.tv_sec == b.changed.tv_sec && a.changed.tv_nsec == b.changed.tv_nsec
+        }
+
+        static func read(_ path: String) -> Stamp? {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            return Stamp(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+                         modified: info.st_mtim, changed: info.st_ctim)
+        }
+    }
+
+    func run() async throws {
+        var last = Stamp.read(path)
+        while true {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                break
+            }
+            guard let now = Stamp.read(path), now != last else { continue }
+            last = now
+            service.logger.notice("secrets file changed; reloading", metadata: ["path": "\(path)"])
+            service.reloadSecrets()
+        }
+    }
+}
