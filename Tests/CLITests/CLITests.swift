@@ -150,13 +150,101 @@ struct CLITests {
         for expected in ["[[signing_keys]]", "secret = \"", "API key: tkd_", "api_key_sha256 = \"", "hmac_secret = \"", "audit_key = \""] {
             #expect(result.stdout.contains(expected))
         }
-        // The printed API key's SHA-256 is the printed fingerprint.
+        // The printed API key's SHA-256 is the printed fingerprint, and the key is printed once.
         let lines = result.stdout.split(separator: "\n")
-        let apiKey = try #require(lines.first { $0.contains("API key: ") }?.split(separator: " ").last)
-        #expect(result.stdout.contains("api_key_sha256 = \"\(KeyMaterial.apiKeySHA256Hex(String(apiKey)))\""))
+        let apiKey = String(try #require(lines.first { $0.contains("API key: ") }?.split(separator: " ").last))
+        #expect(result.stdout.contains("api_key_sha256 = \"\(KeyMaterial.apiKeySHA256Hex(apiKey))\""))
+        #expect(result.stdout.components(separatedBy: apiKey).count == 2)
         // Two runs never print the same secret.
         let again = try tokend("keygen", "signing-key").stdout
-        #expect(!result.stdout.contains(String(again.split(separator: "\"")[3])))
+        let secretLine = try #require(again.split(separator: "\n").first { $0.hasPrefix("secret = ") })
+        #expect(!result.stdout.contains(String(secretLine.split(separator: "\"")[1])))
         #expect(try tokend("keygen", "nonsense").status == 2)
+        #expect(try tokend("keygen", "api-key", "--caller", "a\"b").status == 2)
+    }
+
+    /// `tokend keygen > secrets.toml` as the README says, with the usual umask 022: the file is
+    /// made private, and `serve`'s loader takes it as it is.
+    @Test func keygenWritesASecretsFileThatLoadsAsItIs() throws {
+        let path = directory.url.appendingPathComponent("fresh.toml").path
+        let written = try shell("umask 022; \"$0\" keygen > \"$1\"", path)
+        #expect(written.status == 0, "\(written.stderr)")
+        #expect(written.stderr.contains("mode 600"))
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
+        let secrets = try SecretsLoader.load(path: path)
+        #expect(secrets.signingKeys.count == 1 && secrets.activeKey.isActive)
+        #expect(secrets.auditKey != nil)
+        let caller = try #require(secrets.callers.first)
+        #expect(caller.id == "my-backend" && caller.hmacKey != nil && caller.apiKeySHA256 != nil)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let apiKey = try #require(text.split(separator: "\n").first { $0.hasPrefix("#   API key: ") }?.split(separator: " ").last)
+        #expect(APIKeyAuthenticator(callers: secrets.callers).authenticate(apiKey: apiKey)?.id == "my-backend")
+    }
+
+    /// A rotation: `keygen signing-key` appended to a keygen file loads (a second kid, inactive),
+    /// and then becomes the active key by flipping the two `active` lines; `keygen api-key
+    /// --caller` appends a second caller.
+    @Test func keygenEntriesAppendToAFileThatStillLoads() throws {
+        let path = directory.url.appendingPathComponent("rotating.toml").path
+        #expect(try shell("\"$0\" keygen > \"$1\" && \"$0\" keygen signing-key >> \"$1\" && \"$0\" keygen api-key --caller web >> \"$1\"", path).status == 0)
+        let secrets = try SecretsLoader.load(path: path)
+        #expect(secrets.signingKeys.count == 2)
+        #expect(secrets.signingKeys.filter(\.isActive).count == 1)
+        let added = try #require(secrets.signingKeys.last)
+        #expect(!added.isActive && added.kid != secrets.activeKey.kid && added.kid.hasPrefix(secrets.activeKey.kid + "-"))
+        #expect(secrets.callers.map(\.id) == ["my-backend", "web"])
+        let kids = try (0..<5).map { _ in try #require(try tokend("keygen", "signing-key").stdout.split(separator: "\n").first { $0.hasPrefix("kid = ") }) }
+        #expect(Set(kids).count == kids.count)
+    }
+
+    @Test func versionIsPrinted() throws {
+        let result = try tokend("--version")
+        #expect(result.status == 0)
+        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3, "\(result.stdout)")
+    }
+
+    /// `serve --dev`'s tokens are checked with its printed signing secret, no file needed.
+    @Test func verifyTakesABareSigningSecret() throws {
+        let token = try tokend("mint", "--secrets", secretsPath, "--identity", "alice").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try tokend("verify", "--secret", SampleSecrets.genericSecret, token).status == 0)
+        let fromEnvironment = try tokend("verify", "-", stdin: token, environment: ["TOKEND_SIGNING_SECRET": SampleSecrets.genericSecret])
+        #expect(fromEnvironment.status == 0 && fromEnvironment.stdout.contains("\"sub\":\"alice\""))
+        let wrong = try tokend("verify", "--secret", String(SampleSecrets.genericSecret.reversed()), token)
+        #expect(wrong.status == 1 && wrong.stderr.contains("signature"))
+        #expect(try tokend("verify", "--secret", "short", token).status == 2)
+        #expect(try tokend("verify", "--secret", SampleSecrets.genericSecret, "--secrets", secretsPath, token).status == 2)
+    }
+
+    /// Nothing listens on the port: the error says so in plain words, with the URL.
+    @Test func unreachableServiceErrorsNameTheCause() throws {
+        let port = try closedPort()
+        let mint = try tokend("mint", "--url", "http://127.0.0.1:\(port)", "--api-key", "k", "--identity", "a")
+        #expect(mint.status == 1)
+        #expect(mint.stderr.contains("cannot reach http://127.0.0.1:\(port)/v1/tokens: connection refused"), "\(mint.stderr)")
+        let health = try tokend("health", "--url", "http://127.0.0.1:\(port)", "--wait", "0.3")
+        #expect(health.status == 1)
+        #expect(health.stderr.contains("http://127.0.0.1:\(port)/readyz: connection refused"), "\(health.stderr)")
+    }
+
+    private func shell(_ script: String, _ argument: String) throws -> ProcessResult {
+        try Executables.run(URL(fileURLWithPath: "/bin/sh"), ["-c", script, Executables.tokend.path, argument])
+    }
+
+    /// A loopback port that nothing listens on: bound, then closed again.
+    private func closedPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try withUnsafeMutablePointer(to: &address) { pointer in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                guard bind(fd, raw, length) == 0, getsockname(fd, raw, &length) == 0 else { throw MissingValue() }
+            }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
+
+private struct MissingValue: Error {}

@@ -21,6 +21,13 @@ struct DevModeTests {
         let secret = String(try #require(secretLine.split(separator: " ").dropFirst(2).first))
         let key = SigningKey(kid: "dev", secret: secret, profile: .generic, isActive: true)
         _ = try JWTVerifier(keys: [key]).verify(token, now: WallClock.now())
+        // The banner's verify line works as printed, and it says what outlives a restart.
+        let verifyLine = try #require(output.split(separator: "\n").first { $0.hasPrefix("Verify a token: ") && $0.hasSuffix(" TOKEN") })
+            .dropFirst("Verify a token: ".count)
+        let verified = try Executables.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "PATH=\"$0:$PATH\"; " + verifyLine.dropLast("TOKEN".count) + token,
+                                                                             Executables.tokend.deletingLastPathComponent().path])
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(output.contains("The audit log tokend-audit.jsonl is kept"))
         // The audit log went to ./tokend-audit.jsonl.
         #expect(FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("tokend-audit.jsonl").path))
         await server.stop()
