@@ -1,0 +1,3 @@
+module tokend.example/mint
+
+go 1.19
