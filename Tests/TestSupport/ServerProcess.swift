@@ -15,9 +15,17 @@ public final class ServerProcess: @unchecked Sendable {
     public var stderr: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
 
     /// Starts `tokend serve` with `arguments` (add `--port 0`) and waits until it listens.
-    public init(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) async throws {
-        process.executableURL = Executables.tokend
-        process.arguments = ["serve"] + arguments
+    /// `launcher` runs it through another program (`setpriv … ` to drop privileges, say), which
+    /// is given the binary and the arguments.
+    public init(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil,
+                binary: URL = Executables.tokend, launcher: [String] = []) async throws {
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(launcher.dropFirst()) + [binary.path, "serve"] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = ["serve"] + arguments
+        }
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TOKEND_") }
         // Tests stop servers often: no drain delay unless a test asks for one.
         env["TOKEND_SHUTDOWN_DELAY"] = "0"
