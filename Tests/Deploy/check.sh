@@ -24,6 +24,7 @@ if grep -n 'image: .*:latest\|newTag: *"\?latest' deploy/kubernetes/*.yaml; then
 if grep -n 'emptyDir' deploy/kubernetes/*.yaml; then echo "FAIL an emptyDir volume (audit data must not live on one)"; exit 1; fi
 grep -q 'TOKEND_DATABASE_URL' deploy/kubernetes/deployment.yaml || { echo "FAIL the Deployment does not use the shared database"; exit 1; }
 echo "kubernetes: ${#files[@]} manifests valid"
+"$PYTHON" Tests/Deploy/check_manifests.py deploy/kubernetes
 
 if command -v systemd-analyze >/dev/null; then
   # Verify a copy whose ExecStart points at the binary just built (the unit names the installed path).

@@ -26,6 +26,8 @@ for _ in $(seq 1 100); do grep -q "listening on" "$WORK/out" 2>/dev/null && brea
 BASE="$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$WORK/out" | head -1)"
 [ -n "$BASE" ] || { echo "tokend did not start"; cat "$WORK/err"; exit 1; }
 
+"$VENV_BIN/python" "$(dirname "$0")/openapi_check.py" "$BASE/openapi.yaml"
+
 "$VENV_BIN/schemathesis" run "$BASE/openapi.yaml" \
   --url "$BASE" \
   --header "Authorization: Bearer $API_KEY" \

@@ -22,13 +22,30 @@ struct SecretsTests {
 
     @Test func refusesAFileOthersCanRead() throws {
         let directory = try TemporaryDirectory()
+        // Owned by a user other than root (as root, the files are given to nobody): the group
+        // may not even read.
+        let owner: uid_t = getuid() == 0 ? 65534 : getuid()
         for mode in [0o644, 0o640, 0o604, 0o660, 0o620] {
             let path = try directory.write("secrets-\(mode).toml", SampleSecrets.toml, mode: mode)
+            #expect(chown(path, owner, gid_t(owner)) == 0)
             #expect { try SecretsLoader.load(path: path) } throws: { error in
                 "\(error)".contains("open to other users or its group") && "\(error)".contains("chmod 600 \(path)")
             }
         }
         #expect(throws: Never.self) { try SecretsLoader.load(path: try directory.write("owner.toml", SampleSecrets.toml, mode: 0o400)) }
+    }
+
+    /// PostgreSQL's rule: a root-owned file may be read by its group (a Kubernetes Secret in a
+    /// non-root pod is root:fsGroup 0440), never written by it, never touched by others.
+    @Test(.enabled(if: getuid() == 0, "needs root to own a file as root")) func aRootOwnedFileMayBeReadByItsGroup() throws {
+        let directory = try TemporaryDirectory()
+        for mode in [0o440, 0o640] {
+            #expect(throws: Never.self) { try SecretsLoader.load(path: try directory.write("group-read-\(mode).toml", SampleSecrets.toml, mode: mode)) }
+        }
+        for mode in [0o660, 0o650, 0o644, 0o604] {
+            let path = try directory.write("refused-\(mode).toml", SampleSecrets.toml, mode: mode)
+            #expect { try SecretsLoader.load(path: path) } throws: { "\($0)".contains("open to other users or its group") }
+        }
     }
 
     @Test func reportsAMissingFile() {

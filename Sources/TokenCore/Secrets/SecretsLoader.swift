@@ -21,9 +21,11 @@ public enum SecretsLoader {
         }
     }
 
-    /// Refuses a file that anyone but its owner may read or write (group bits too: a group is
-    /// more people): it holds every key tokend has. And anything but a regular file — a FIFO
-    /// would block start-up forever.
+    /// Refuses a file that anyone but its owner may read or write: it holds every key tokend has.
+    /// One exception, PostgreSQL's rule for its key files: a file owned by root may also be read
+    /// (not written) by its group — `root:tokend 0640`, and what Kubernetes makes of a Secret
+    /// mounted into a non-root pod (root-owned, group `fsGroup`, mode 0440). And anything but a
+    /// regular file is refused — a FIFO would block start-up forever.
     static func checkPermissions(path: String) throws(SecretsError) {
         var info = stat()
         guard stat(path, &info) == 0 else {
@@ -37,8 +39,10 @@ public enum SecretsLoader {
             throw SecretsError("secrets file \(path) is not a regular file")
         }
         let mode = info.st_mode & 0o777
-        if mode & 0o077 != 0 {
-            throw SecretsError("secrets file \(path) is open to other users or its group (mode \(String(mode, radix: 8))); run: chmod 600 \(path)")
+        let refused: mode_t = info.st_uid == 0 ? 0o037 : 0o077
+        if mode & refused != 0 {
+            throw SecretsError("secrets file \(path) is open to other users or its group (mode \(String(mode, radix: 8))); run: chmod 600 \(path)"
+                               + (info.st_uid == 0 ? " (a file owned by root may be 640: read by its group)" : ""))
         }
     }
 
