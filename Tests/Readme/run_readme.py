@@ -62,6 +62,9 @@ AFTERWARDS = {
         # The rotation took: tokens are signed by the new key, and the old key's still verify.
         tokend mint --url http://127.0.0.1:8080 --api-key "$KEY" --identity zoe | tokend decode - | grep -q "\\"kid\\":\\"$NEW_KID\\""
         [ "$(stat -c %a /etc/tokend/secrets.toml)" = 600 ]
+        # The revoked caller stays refused, and the file still loads (the reload kept working).
+        if tokend mint --url http://127.0.0.1:8080 --api-key "$MOBILE_KEY" --identity bob 2>/dev/null; then exit 1; fi
+        tokend verify --secrets /etc/tokend/secrets.toml "$TOKEN" >/dev/null
         ls /var/lib/tokend/audit.jsonl-* >/dev/null
     """,
 }
