@@ -14,26 +14,21 @@ struct SecretsFileWatcher: Service {
     let path: String
     let interval: Duration
 
-    /// What tells one version of the file from the next. Nil while the path cannot be read
-    /// (mid-swap, say): that is not a change to act on.
+    /// What tells one version of the file from the next (a swapped symlink gives a new inode;
+    /// an edit in place, a new size or time).
     struct Stamp: Equatable {
         let device: UInt64
         let inode: UInt64
         let size: Int64
-        let modified: timespec
-        let changed: timespec
+        let modified: [Int]
+        let changed: [Int]
 
-        static func == (a: Stamp, b: Stamp) -> Bool {
-            a.device == b.device && a.inode == b.inode && a.size == b.size
-                && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
-                && a.changed.tv_sec == b.changed.tv_sec && a.changed.tv_nsec == b.changed.tv_nsec
-        }
-
+        /// Nil while the path cannot be read (mid-swap, say): not a change to act on.
         static func read(_ path: String) -> Stamp? {
             var info = stat()
             guard stat(path, &info) == 0 else { return nil }
             return Stamp(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
-                         modified: info.st_mtim, changed: info.st_ctim)
+                         modified: [info.st_mtim.tv_sec, info.st_mtim.tv_nsec], changed: [info.st_ctim.tv_sec, info.st_ctim.tv_nsec])
         }
     }
 

@@ -17,11 +17,16 @@ struct TokenEndpoint: Sendable {
     /// The in-memory limiter and ledger, when those are the state: called directly.
     private let immediateLimiter: InMemoryRateLimiter?
     private let immediateLedger: InMemoryReplayLedger?
+    /// How signatures may name the scheme: settled at start-up, not per request.
+    private let publicScheme: String
+    private let alternateScheme: String?
 
     init(service: TokenService) {
         self.service = service
         immediateLimiter = service.state.rateLimiter as? InMemoryRateLimiter
         immediateLedger = service.state.replayLedger as? InMemoryReplayLedger
+        publicScheme = service.settings.publicScheme
+        alternateScheme = service.settings.alternateScheme
     }
 
     /// What the request carries once its caller is known.
@@ -193,10 +198,10 @@ struct TokenEndpoint: Sendable {
     }
 
     private func parts(of request: ServerRequest, body: [UInt8]) -> RequestParts {
-        RequestParts(method: request.method.rawValue, scheme: service.settings.publicScheme,
+        RequestParts(method: request.method.rawValue, scheme: publicScheme,
                      authority: request.headers.first(name: "host") ?? "", path: String(request.path),
                      query: request.query.map(String.init), headers: request.headers, body: body,
-                     alternateScheme: service.settings.alternateScheme)
+                     alternateScheme: alternateScheme)
     }
 
     /// `application/json`, with any parameters (`; charset=utf-8`), in any letter case.

@@ -56,7 +56,8 @@ def blocks():
 # What the README's steps should have produced, checked in the same shell after them.
 AFTERWARDS = {
     "quickstart": """
-        grep -q '"kid":"' <(tokend decode "$TOKEN")
+        # The token was on the record before it was returned.
+        grep -q "\"token_sha256\":\"$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)\"" tokend-audit.jsonl
     """,
     "operator": """
         # The rotation took: tokens are signed by the new key, and the old key's still verify.
@@ -71,11 +72,12 @@ AFTERWARDS = {
 # Files a scenario leaves that are the reader's to keep, but CI's to remove.
 LEFTOVERS = {
     "quickstart": [os.path.join(ROOT, "secrets.toml"), os.path.join(ROOT, "tokend-audit.jsonl")],
-    "operator": ["/etc/tokend/secrets.toml", "/etc/logrotate.d/tokend"],
+    "operator": ["/etc/tokend/secrets.toml", "/etc/logrotate.d/tokend", "/var/lib/tokend/audit.jsonl"],
 }
 
 
 def remove_leftovers(scenario):
+    """After a scenario: what its steps wrote (checked absent before it ran)."""
     for path in LEFTOVERS.get(scenario, []):
         if os.path.exists(path):
             os.remove(path)
@@ -86,6 +88,11 @@ def remove_leftovers(scenario):
 
 
 def run_scenario(name, steps):
+    # The README's steps write these; a reader's own copies are never overwritten or removed.
+    present = [path for path in LEFTOVERS.get(name, []) if os.path.exists(path)]
+    if present:
+        check(False, f"scenario {name}: {', '.join(present)} are already there (a reader's own files); move them away to run it")
+        return
     script = ["set -euo pipefail",
               # Stop what the steps started in the background (the servers), and let them drain.
               "trap 'kill $(jobs -p) 2>/dev/null || true; wait || true' EXIT"]
@@ -93,7 +100,6 @@ def run_scenario(name, steps):
         script.append(f"echo '+ README.md line {line_number}' >&2")
         script.append(text)
     script.append(AFTERWARDS.get(name, ""))
-    remove_leftovers(name)
     started = time.time()
     result = subprocess.run(["bash", "-c", "\n".join(script)], cwd=ROOT)
     check(result.returncode == 0,
