@@ -57,7 +57,7 @@ def blocks():
 AFTERWARDS = {
     "quickstart": """
         # The token was on the record before it was returned.
-        grep -q "\"token_sha256\":\"$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)\"" tokend-audit.jsonl
+        grep -q "\\"token_sha256\\":\\"$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)\\"" tokend-audit.jsonl
     """,
     "operator": """
         # The rotation took: tokens are signed by the new key, and the old key's still verify.
