@@ -29,6 +29,13 @@ public struct ServerSettings: Sendable {
     /// A connection that has not sent a whole request head this long after opening (or after
     /// its last answer) is closed (`--header-timeout`).
     public var headerTimeout: Duration = .seconds(10)
+    /// The whole request, head and body, is due this long after the connection opens or its
+    /// last answer is written; a late body is answered 408 (`--request-timeout`). 30 s lets a
+    /// slow mobile link send a 64 KiB body.
+    public var requestTimeout: Duration = .seconds(30)
+    /// Access-log lines written per second at most (`--access-log-rate`); the rest are counted,
+    /// summarised in one line and in a metric, so a flood of requests cannot fill the disk.
+    public var accessLogRate = 1000
     /// After SIGTERM, how long `/readyz` says `draining` while requests are still served, so load
     /// balancers stop sending before the listener closes (`--shutdown-delay`).
     public var shutdownDelay: Duration = .seconds(5)

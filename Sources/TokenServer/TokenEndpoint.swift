@@ -199,7 +199,7 @@ struct TokenEndpoint: Sendable {
 
     private func parts(of request: ServerRequest, body: [UInt8]) -> RequestParts {
         RequestParts(method: request.method.rawValue, scheme: publicScheme,
-                     authority: request.headers.first(name: "host") ?? "", path: String(request.path),
+                     authority: request.authority, path: String(request.path),
                      query: request.query.map(String.init), headers: request.headers, body: body,
                      alternateScheme: alternateScheme)
     }

@@ -19,14 +19,17 @@ public enum TokenServerApplication {
                 maximumConnections: settings.maximumConnections,
                 maximumConnectionsPerAddress: settings.maximumConnectionsPerAddress,
                 headerTimeout: TimeAmount(settings.headerTimeout),
+                requestTimeout: TimeAmount(settings.requestTimeout),
                 maximumBodySize: ServerSettings.maximumBodySize,
                 shutdownDelay: settings.shutdownDelay),
             responder: TokenResponder(service: service),
-            observer: AccessLog(metrics: service.metrics.http, format: settings.logFormat, level: service.logger.logLevel),
+            observer: AccessLog(metrics: service.metrics, format: settings.logFormat, level: service.logger.logLevel,
+                                linesPerSecond: settings.accessLogRate),
             logger: service.logger,
             onListening: { address in await onListening(address.port ?? settings.port) },
             onDraining: { service.startDraining() },
-            onRefused: { service.metrics.connectionRefused() })
+            onRefused: { service.metrics.connectionRefused() },
+            onAcceptBackoff: { service.metrics.acceptBackedOff() })
         // Started in this order and stopped in reverse: the server stops first (its drain ends
         // when the last request is answered), then the denial flusher writes its last counts,
         // then the shared state's services close.

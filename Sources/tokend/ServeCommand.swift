@@ -66,6 +66,16 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "seconds"))
     var headerTimeout: Double?
 
+    @Option(name: .customLong("request-timeout"), help: ArgumentHelp(
+        "Seconds a connection may take to send a whole request, head and body, from opening or its last answer (default 30); a late body is answered 408. Env: TOKEND_REQUEST_TIMEOUT.",
+        valueName: "seconds"))
+    var requestTimeout: Double?
+
+    @Option(name: .customLong("access-log-rate"), help: ArgumentHelp(
+        "Access-log lines written per second at most (default 1000); the rest are counted and summarised (dropped=N). Env: TOKEND_ACCESS_LOG_RATE.",
+        valueName: "lines"))
+    var accessLogRate: Int?
+
     @Option(name: .customLong("shutdown-delay"), help: ArgumentHelp(
         "Seconds /readyz reports draining, still serving, before the listener closes on SIGTERM (default 5, 0 with --dev). Env: TOKEND_SHUTDOWN_DELAY.",
         valueName: "seconds"))
@@ -204,6 +214,10 @@ struct ServeCommand: AsyncParsableCommand {
             default: settings.maximumConnectionsPerAddress)
         settings.headerTimeout = try Environment.seconds(headerTimeout, "--header-timeout", "TOKEND_HEADER_TIMEOUT", in: 0.001...3600,
                                                          default: settings.headerTimeout)
+        settings.requestTimeout = try Environment.seconds(requestTimeout, "--request-timeout", "TOKEND_REQUEST_TIMEOUT", in: 0.001...3600,
+                                                          default: settings.requestTimeout)
+        settings.accessLogRate = try Environment.integer(accessLogRate, "--access-log-rate", "TOKEND_ACCESS_LOG_RATE", in: 1...1_000_000,
+                                                         default: settings.accessLogRate)
         settings.shutdownDelay = try Environment.seconds(shutdownDelay, "--shutdown-delay", "TOKEND_SHUTDOWN_DELAY", in: 0...3600,
                                                          default: dev ? .zero : settings.shutdownDelay)
         let watchInterval = try Environment.seconds(watchSecrets, "--watch-secrets", "TOKEND_WATCH_SECRETS", in: 0...86400, default: .zero)

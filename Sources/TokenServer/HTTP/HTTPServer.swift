@@ -8,7 +8,10 @@ import ServiceLifecycle
 
 /// The listener and each connection's pipeline, run as a service-lifecycle service:
 ///
-///     [TLS] → HTTP/1.1 decoder/encoder → pipelining → parse errors as JSON → timeouts → requests
+///     [TLS] → HTTP/1.1 encoder, decoder (its buffer capped) → the connection handler
+///
+/// The connection handler (`HTTPConnectionHandler`, deciding through `HTTPConnectionStateMachine`)
+/// is where a connection's life is decided: what is read, held, answered and closed, and when.
 ///
 /// On graceful shutdown (SIGTERM, SIGINT): `onDraining` (readiness turns 503), requests are still
 /// served for `shutdownDelay` so load balancers can take the instance out, then the listener
@@ -22,8 +25,8 @@ final class HTTPServer: Service, Sendable {
         var maximumConnections: Int
         var maximumConnectionsPerAddress: Int
         var headerTimeout: TimeAmount
-        /// A body that stalls this long (no byte) is cut off.
-        var bodyTimeout: TimeAmount = .seconds(30)
+        /// The whole request (head and body) is due this long after the client's turn begins.
+        var requestTimeout: TimeAmount
         var maximumBodySize: Int
         var shutdownDelay: Duration
         /// Limits well above any real client's, far below what would let one connection hold
@@ -35,6 +38,14 @@ final class HTTPServer: Service, Sendable {
             limits.maxHeaderFieldCount = 100
             return limits
         }()
+        /// The decoder's buffer ceiling. While it parses, it holds at most one request head (the
+        /// limits above); only bytes after an upgrade offer, which it does not parse, could pile
+        /// up, and past this the connection is closed.
+        var maximumDecoderBuffer = 128 * 1024
+
+        var connection: HTTPConnectionStateMachine.Configuration {
+            .init(maximumBodySize: maximumBodySize, headerTimeout: headerTimeout, requestTimeout: requestTimeout)
+        }
     }
 
     private let configuration: Configuration
@@ -45,11 +56,12 @@ final class HTTPServer: Service, Sendable {
     private let onListening: @Sendable (SocketAddress) async -> Void
     private let onDraining: @Sendable () -> Void
     private let onRefused: @Sendable () -> Void
+    private let onAcceptBackoff: @Sendable () -> Void
 
     init(configuration: Configuration, responder: any HTTPResponder, observer: any HTTPObserver,
          group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger,
          onListening: @escaping @Sendable (SocketAddress) async -> Void, onDraining: @escaping @Sendable () -> Void,
-         onRefused: @escaping @Sendable () -> Void) {
+         onRefused: @escaping @Sendable () -> Void, onAcceptBackoff: @escaping @Sendable () -> Void) {
         self.configuration = configuration
         self.responder = responder
         self.observer = observer
@@ -58,6 +70,7 @@ final class HTTPServer: Service, Sendable {
         self.onListening = onListening
         self.onDraining = onDraining
         self.onRefused = onRefused
+        self.onAcceptBackoff = onAcceptBackoff
     }
 
     func run() async throws {
@@ -83,11 +96,15 @@ final class HTTPServer: Service, Sendable {
         let responder = self.responder
         let observer = self.observer
         let onRefused = self.onRefused
+        let logger = self.logger
+        let onAcceptBackoff = self.onAcceptBackoff
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // First, so that it sees every read the gate asks for and every accept error.
+                    try channel.pipeline.syncOperations.addHandler(AcceptBackoff(logger: logger, onBackoff: onAcceptBackoff).makeHandler())
                     try channel.pipeline.syncOperations.addHandler(ConnectionGate(
                         maximumConnections: configuration.maximumConnections,
                         maximumPerAddress: configuration.maximumConnectionsPerAddress,
@@ -112,11 +129,15 @@ final class HTTPServer: Service, Sendable {
         if let tls = configuration.tls {
             try pipeline.addHandler(NIOSSLServerHandler(context: tls))
         }
-        try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false, withEncoderConfiguration: .init(),
-                                                 withDecoderLimitConfiguration: configuration.decoderLimits)
-        try pipeline.addHandler(HTTPParseErrorHandler(observer: observer))
-        try pipeline.addHandler(HeaderTimeoutHandler(headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout))
-        try pipeline.addHandler(HTTPRequestHandler(responder: responder, observer: observer,
-                                                   limits: .init(maximumBodySize: configuration.maximumBodySize)))
+        try addHTTPHandlers(to: pipeline, configuration, responder, observer)
+    }
+
+    /// The HTTP/1.1 part of a connection's pipeline (everything after TLS).
+    static func addHTTPHandlers(to pipeline: ChannelPipeline.SynchronousOperations, _ configuration: Configuration,
+                                _ responder: any HTTPResponder, _ observer: any HTTPObserver) throws {
+        try pipeline.addHandler(HTTPResponseEncoder())
+        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: configuration.decoderLimits),
+                                                     maximumBufferSize: configuration.maximumDecoderBuffer))
+        try pipeline.addHandler(HTTPConnectionHandler(configuration: configuration.connection, responder: responder, observer: observer))
     }
 }

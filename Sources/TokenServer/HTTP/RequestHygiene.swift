@@ -1,40 +1,66 @@
 import NIOHTTP1
 import TokenCore
 
-/// The checks of DESIGN §2 that a framework used to make, on the request head alone: exactly
-/// one valid `Host`, no transfer coding but `chunked`. Pure functions, so they are tested on
-/// values as well as over a socket.
+/// The checks on a request head alone: exactly one valid `Host`, no transfer coding but
+/// `chunked` and at least one, no `CONNECT`, no expectation but `100-continue`. Pure functions,
+/// so they are tested on values as well as over a socket.
 enum RequestHygiene {
     enum Problem: Equatable {
         case missingHost
         case duplicateHost
         case invalidHost
+        case emptyTransferEncoding
         case unsupportedTransferCoding
+        case connect
+        case unsupportedExpectation
     }
 
     static func check(_ head: HTTPRequestHead) -> Problem? {
         var host: String?
         var hostCount = 0
         var transferCodings: [String] = []
+        if head.method == .CONNECT { return .connect }
         for (name, value) in head.headers {
             if Self.equalsIgnoringCase(name, "host") {
                 hostCount += 1
                 host = value
             } else if Self.equalsIgnoringCase(name, "transfer-encoding") {
                 transferCodings.append(value)
+            } else if Self.equalsIgnoringCase(name, "expect"), !Self.isContinue(value) {
+                return .unsupportedExpectation
             }
         }
         guard hostCount > 0, let host else { return .missingHost }
         guard hostCount == 1 else { return .duplicateHost }
         guard isValidHost(host) else { return .invalidHost }
         // The decoder frames `chunked` bodies; any other coding (gzip, compress, an unknown
-        // token) is one this server does not implement (RFC 9112 §6.1: 501).
-        for codings in transferCodings {
-            for coding in codings.split(separator: ",") where coding.trimmingWhitespace.lowercased() != "chunked" {
-                return .unsupportedTransferCoding
-            }
+        // token) is one this server does not implement (RFC 9112 §6.1: 501). A field that names
+        // no coding at all is malformed (the decoder would take it as "no body": 400).
+        if !transferCodings.isEmpty {
+            let codings = transferCodings.flatMap { $0.split(separator: ",") }.map(\.trimmingWhitespace).filter { !$0.isEmpty }
+            guard !codings.isEmpty else { return .emptyTransferEncoding }
+            if codings.contains(where: { $0.lowercased() != "chunked" }) { return .unsupportedTransferCoding }
         }
         return nil
+    }
+
+    /// `Expect: 100-continue` on an HTTP/1.1 request that has a body to send.
+    static func expectsContinue(_ head: HTTPRequestHead) -> Bool {
+        guard head.version.major == 1, head.version.minor >= 1, let expect = head.headers.first(name: "expect"), isContinue(expect) else {
+            return false
+        }
+        return head.headers.contains(name: "transfer-encoding") || (head.headers.first(name: "content-length").flatMap(Int.init) ?? 0) > 0
+    }
+
+    private static func isContinue(_ value: String) -> Bool {
+        value.trimmingWhitespace.lowercased() == "100-continue"
+    }
+
+    /// The request offers a protocol upgrade the way the decoder recognises one (`Upgrade` with
+    /// `Connection: upgrade`): the decoder parses nothing after it, so its answer is the last.
+    static func offersUpgrade(_ head: HTTPRequestHead) -> Bool {
+        guard head.headers.contains(name: "upgrade") else { return false }
+        return head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
     }
 
     /// ASCII case-insensitive equality with a lower-case `expected`, without making a string.

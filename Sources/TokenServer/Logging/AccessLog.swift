@@ -4,26 +4,44 @@ import NIOHTTP1
 
 /// Every answered request: its metrics (two atomic adds) and, at log level info or below, one
 /// access-log line — id, method, path (never the query), status, duration, caller, remote
-/// address. Never a header value, body, key, signature or token.
+/// address. Never a header value, body, key, signature or token. Lines are capped per second
+/// (`AccessLogBudget`); what is over is summarised in one line a second and counted in
+/// `tokend_access_log_lines_dropped_total`.
 struct AccessLog: HTTPObserver {
-    let metrics: HTTPMetrics
+    let metrics: ServerMetrics
     let format: LogFormat
     let output: LogOutput
     let enabled: Bool
+    let budget: AccessLogBudget
 
-    init(metrics: HTTPMetrics, format: LogFormat, level: Logger.Level, output: LogOutput = .standardError) {
+    init(metrics: ServerMetrics, format: LogFormat, level: Logger.Level, linesPerSecond: Int, output: LogOutput = .standardError) {
         self.metrics = metrics
         self.format = format
         self.output = output
         enabled = level <= .info
+        let budget = AccessLogBudget(linesPerSecond: linesPerSecond)
+        self.budget = budget
+        // The summary of a second that is over comes from the writer thread, so it is written
+        // even when no request follows.
+        output.beforeEachWrite { [format] in
+            let dropped = budget.takeUnreported()
+            guard dropped > 0 else { return }
+            var line = LogLine(format: format, level: "warning", message: "access log lines dropped over the rate cap")
+            line.field("dropped", integer: dropped)
+            line.field("rate", integer: budget.linesPerSecond)
+            line.finish { output.write($0) }
+        }
     }
 
     func requestFinished(_ request: FinishedRequest) {
         let nanoseconds = Int((NIODeadline.now() - request.started).nanoseconds)
-        let pathEnd = request.path.utf8.firstIndex(of: UInt8(ascii: "?")) ?? request.path.endIndex
-        let path = request.path[..<pathEnd]
-        metrics.record(route: Route(path: path), status: request.status, nanoseconds: nanoseconds)
+        let path = RequestTarget(request.path).path
+        metrics.http.record(route: Route(path: path), status: request.status, nanoseconds: nanoseconds)
         guard enabled else { return }
+        guard budget.take() else {
+            metrics.accessLogLineDropped()
+            return
+        }
         var line = LogLine(format: format, level: "info", message: "request")
         line.field("request_id", request.requestID)
         line.field("method", request.method.rawValue)

@@ -21,6 +21,9 @@ public final class LogOutput: @unchecked Sendable {
     private var dropped = 0
     /// Told how many lines were dropped since the last report (for the metric).
     private var onDrop: (@Sendable (Int) -> Void)?
+    /// Run by the writer thread before each write (summary lines that must come even when no
+    /// request does).
+    private var hooks: [@Sendable () -> Void] = []
 
     init(descriptor: Int32) {
         self.descriptor = descriptor
@@ -32,6 +35,11 @@ public final class LogOutput: @unchecked Sendable {
 
     public func reportDrops(to onDrop: @escaping @Sendable (Int) -> Void) {
         condition.withLock { self.onDrop = onDrop }
+    }
+
+    /// `hook` runs on the writer thread before each of its writes, about every 100 ms.
+    func beforeEachWrite(_ hook: @escaping @Sendable () -> Void) {
+        condition.withLock { hooks.append(hook) }
     }
 
     /// Queues one whole line (with its line feed).
@@ -62,6 +70,10 @@ public final class LogOutput: @unchecked Sendable {
         while true {
             condition.lock()
             if !urgent { _ = condition.wait(until: Date(timeIntervalSinceNow: Self.flushInterval)) }
+            let hooks = self.hooks
+            condition.unlock()
+            for hook in hooks { hook() }
+            condition.lock()
             urgent = false
             let bytes = pending
             pending.removeAll(keepingCapacity: true)

@@ -6,7 +6,7 @@ import TokenCore
 /// atomic adds. Only series that have counted something are rendered.
 final class HTTPMetrics: Sendable {
     /// Every status tokend answers with; any other is counted as `other`.
-    static let statuses: [UInt] = [200, 400, 401, 403, 404, 405, 413, 415, 429, 431, 500, 501, 503]
+    static let statuses: [UInt] = [200, 400, 401, 403, 404, 405, 408, 413, 415, 417, 429, 431, 500, 501, 503]
     static let durationBounds: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 
     private let counts: [AtomicCell]

@@ -19,6 +19,8 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
     private let databaseInFlight: Gauge
     private let refusedConnections: Counter
     private let droppedLogLines: Counter
+    private let droppedAccessLines: Counter
+    private let acceptBackoffs: Counter
 
     private static let shortDurations: [Duration] = [
         .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
@@ -41,6 +43,8 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
         databaseInFlight = registry.makeGauge(descriptor: Self.family("tokend_database_operations_in_flight", "Shared-state operations waiting on PostgreSQL now."))
         refusedConnections = registry.makeCounter(descriptor: Self.family("tokend_connections_refused_total", "Connections closed at once because their address held --max-connections-per-ip."), labels: [("reason", "per_address")])
         droppedLogLines = registry.makeCounter(descriptor: Self.family("tokend_log_lines_dropped_total", "Log lines dropped because stderr could not keep up."))
+        droppedAccessLines = registry.makeCounter(descriptor: Self.family("tokend_access_log_lines_dropped_total", "Access-log lines not written because they were over --access-log-rate."))
+        acceptBackoffs = registry.makeCounter(descriptor: Self.family("tokend_accept_backoffs_total", "Times the listener paused accepting because accept(2) failed (out of file descriptors or memory)."))
     }
 
     /// `tokend_tokens_issued_total{caller}`; made when a secrets file is loaded.
@@ -54,6 +58,14 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
 
     func connectionRefused() {
         refusedConnections.increment()
+    }
+
+    func accessLogLineDropped() {
+        droppedAccessLines.increment()
+    }
+
+    func acceptBackedOff() {
+        acceptBackoffs.increment()
     }
 
     public func logLinesDropped(_ count: Int) {
