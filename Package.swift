@@ -133,6 +133,19 @@ let package = Package(
             dependencies: ["TokenCore", "TestSupport", "tokend", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
+        // The HTTP layer in process: the connection state machine as a value, the pipeline over
+        // EmbeddedChannel (what only a real process shows stays in ServerTests).
+        .testTarget(
+            name: "HTTPTests",
+            dependencies: [
+                "TokenServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The PostgreSQL implementations against a real (throwaway) PostgreSQL server.
         .testTarget(
             name: "TokenPostgresTests",

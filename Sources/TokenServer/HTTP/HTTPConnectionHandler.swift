@@ -39,14 +39,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func start(_ context: ChannelHandlerContext) {
         guard machine == nil else { return }
         remoteAddress = context.channel.remoteAddress?.ipAddress
-        machine = HTTPConnectionStateMachine(configuration: configuration, now: .now())
-        machine!.writabilityChanged(context.channel.isWritable)
-        settle(context)
+        machine = HTTPConnectionStateMachine(configuration: configuration, now: context.eventLoop.now)
+        perform(machine!.writabilityChanged(context.channel.isWritable, now: context.eventLoop.now), context: context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        perform(machine?.received(part, now: .now()), context: context)
+        perform(machine?.received(part, now: context.eventLoop.now), context: context)
     }
 
     func read(context: ChannelHandlerContext) {
@@ -54,15 +53,14 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        machine?.writabilityChanged(context.channel.isWritable)
-        settle(context)
+        perform(machine?.writabilityChanged(context.channel.isWritable, now: context.eventLoop.now), context: context)
         context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // The decoder's own errors, and the data it received after one (`ByteToMessageDecoderError`).
         if error is HTTPParserError || error is ByteToMessageDecoderError.PayloadTooLargeError || error is ByteToMessageDecoderError {
-            perform(machine?.parseError(error, now: .now()), context: context)
+            perform(machine?.parseError(error, now: context.eventLoop.now), context: context)
         } else {
             // A reset, a TLS failure: nothing to answer.
             context.close(promise: nil)
@@ -104,12 +102,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
                 flushed.whenComplete { result in
                     let (handler, context) = bound.value
                     switch result {
-                    case .success: handler.perform(handler.machine?.lastAnswerFlushed(now: .now()), context: context)
+                    case .success: handler.perform(handler.machine?.lastAnswerFlushed(now: context.eventLoop.now), context: context)
                     case .failure: context.close(promise: nil)
                     }
                 }
             } else {
-                perform(machine?.resumeAfterAnswer(now: .now()), context: context)
+                perform(machine?.resumeAfterAnswer(now: context.eventLoop.now), context: context)
             }
         case .closeOutput?:
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
@@ -127,7 +125,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         responder.respond(to: request, on: context.eventLoop).hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = bound.value
             let response = (try? result.get()) ?? APIError.internalError.response(requestID: exchange.requestID)
-            handler.perform(handler.machine?.answerReady(response, now: .now()), context: context)
+            handler.perform(handler.machine?.answerReady(response, now: context.eventLoop.now), context: context)
         }
     }
 
@@ -150,7 +148,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
             let (handler, context) = bound.value
             handler.timer = nil
             handler.timerDeadline = nil
-            handler.perform(handler.machine?.deadlinePassed(now: .now()), context: context)
+            handler.perform(handler.machine?.deadlinePassed(now: context.eventLoop.now), context: context)
         }
     }
 }

@@ -9,11 +9,12 @@ import NIOHTTP1
 /// What it guarantees, by construction:
 /// - **Turns.** The client's turn (reading a request) and the server's (answering it) alternate.
 ///   Reads are let through only in the client's turn and while the channel is writable, so a
-///   client that sends and never reads stops being read, and the answers waiting for it are at
-///   most one.
-/// - **Read-ahead of one.** A request that arrives while another is answered (pipelining) is
-///   held, with at most `maximumBodySize` of its body; a third is dropped and the held one's
-///   answer closes the connection (RFC 9112 §9.3.2: the client retries what was not answered).
+///   client that sends and never reads stops being read.
+/// - **Read-ahead of one.** A request that arrives while another is answered (pipelining), or
+///   while the channel is not writable, is held, with at most `maximumBodySize` of its body; a
+///   further one is dropped and the held one's answer closes the connection (RFC 9112 §9.3.2: the
+///   client retries what was not answered). So past the write buffer's high-water mark at most
+///   one more answer is queued.
 /// - **Deadlines.** A head is due within `headerTimeout` of the client's turn starting (the
 ///   connection opening, or the previous answer), the whole request within `requestTimeout`; a
 ///   late head closes quietly, a late body is answered `408`. An answer that cannot be flushed
@@ -128,8 +129,11 @@ struct HTTPConnectionStateMachine {
         return true
     }
 
-    mutating func writabilityChanged(_ writable: Bool) {
+    /// While the peer does not take what is written, a new request is held like a pipelined one
+    /// (so answers cannot pile up either); when it does again, the held request takes its turn.
+    mutating func writabilityChanged(_ writable: Bool, now: NIODeadline) -> Action {
         self.writable = writable
+        return writable ? resumeAfterAnswer(now: now) : .none
     }
 
     // MARK: - Request parts
@@ -137,6 +141,10 @@ struct HTTPConnectionStateMachine {
     mutating func received(_ part: HTTPServerRequestPart, now: NIODeadline) -> Action {
         switch state {
         case .idle(let turn):
+            if !writable || held != nil {
+                hold(part)
+                return .none
+            }
             guard case .head(let head) = part else { return .none }  // the decoder sends a head first
             return begin(head, turn: turn, now: now)
         case .receiving(var request, let turn):
