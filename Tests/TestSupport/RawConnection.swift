@@ -6,8 +6,17 @@ public final class RawConnection {
     private let descriptor: Int32
     private var isOpen = true
 
-    public init(port: Int) throws {
+    /// `source`: the local address to connect from (another loopback address, 127.0.0.N).
+    public init(port: Int, source: String? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            _ = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -38,6 +47,14 @@ public final class RawConnection {
             if written <= 0 { return }
             offset += written
         }
+    }
+
+    /// Sends what the kernel takes now without waiting: the bytes sent, 0 when its buffer is full
+    /// (the server is not reading), nil when the connection is closed or reset.
+    public func trySend(_ bytes: [UInt8]) -> Int? {
+        let written = bytes.withUnsafeBytes { Foundation.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        if written >= 0 { return written }
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : nil
     }
 
     /// What the server sends within `timeout` seconds, and whether it closed the connection.

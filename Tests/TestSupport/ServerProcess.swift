@@ -69,6 +69,24 @@ public final class ServerProcess: @unchecked Sendable {
         public var description: String { "tokend serve did not start\nstdout: \(stdout)\nstderr: \(stderr)" }
     }
 
+    /// The server's resident memory now (VmRSS), in bytes.
+    public var residentBytes: Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    }
+
+    /// CPU time the server has used so far (user and system), in seconds.
+    public var cpuSeconds: Double {
+        let stat = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)) ?? ""
+        // Fields after the command name (which is in parentheses and may hold spaces): utime is
+        // the 14th field of the line, stime the 15th, in clock ticks.
+        guard let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     public func signal(_ signal: Int32) {
         kill(process.processIdentifier, signal)
     }

@@ -4,9 +4,9 @@ import NIOCore
 
 /// When `accept(2)` fails — out of file descriptors (EMFILE, ENFILE) or kernel memory — the
 /// connection stays in the backlog and the listening socket stays readable: trying again at once
-/// would spin a core and starve the connections being served. NIO's `AcceptBackoffHandler` pauses
-/// the listener for `pause` instead; this says so in a metric every time and in a log line at
-/// most once a second (with how many more there were).
+/// would spin a core and starve the connections being served. `ConnectionGate` pauses the
+/// listener for `pause` instead; this says so in a metric every time and in a log line at most
+/// once a second (with how many more there were).
 final class AcceptBackoff {
     static let pause: TimeAmount = .milliseconds(250)
 
@@ -20,8 +20,9 @@ final class AcceptBackoff {
         self.onBackoff = onBackoff
     }
 
-    func makeHandler() -> AcceptBackoffHandler {
-        AcceptBackoffHandler(shouldForwardIOErrorCaught: false) { [self] error in backOff(error) }
+    /// The accept errors that mean "not now" rather than "never": the backlog keeps the connection.
+    static func isShortage(_ error: IOError) -> Bool {
+        [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errnoCode)
     }
 
     func backOff(_ error: IOError, now: NIODeadline = .now()) -> TimeAmount {

@@ -5,7 +5,12 @@ import NIOCore
 /// - at `maximumConnections` open, the listener stops accepting (new connections wait in the
 ///   kernel's backlog) until one closes; the few the kernel handed over in the same wake-up
 ///   wait here, unserved, for a free slot;
-/// - a connection from an address that already holds `maximumPerAddress` is closed at once.
+/// - a connection from an address that already holds `maximumPerAddress` is closed at once;
+/// - when `accept(2)` fails for lack of descriptors or memory, the listener stops accepting for
+///   `AcceptBackoff.pause` (see `AcceptBackoff` for why, and for what it reports).
+/// Both pauses turn the listener's autoRead off: NIO's `AcceptBackoffHandler` only delays the
+/// next read, but after a failed accept the channel still has a read pending and stays
+/// registered for readability, so the failing accept would be retried in a loop.
 /// All state belongs to the server channel's event loop: no lock.
 final class ConnectionGate: ChannelInboundHandler {
     typealias InboundIn = any Channel
@@ -14,16 +19,19 @@ final class ConnectionGate: ChannelInboundHandler {
     private let maximumConnections: Int
     private let maximumPerAddress: Int
     private let onRefused: @Sendable () -> Void
+    private let backoff: AcceptBackoff
     private var open = 0
     private var perAddress: [String: Int] = [:]
     private var paused = false
+    private var backingOff = false
     /// Accepted while at the limit, in arrival order; admitted as connections close.
     private var waiting: [any Channel] = []
     private var context: ChannelHandlerContext?
 
-    init(maximumConnections: Int, maximumPerAddress: Int, onRefused: @escaping @Sendable () -> Void) {
+    init(maximumConnections: Int, maximumPerAddress: Int, backoff: AcceptBackoff, onRefused: @escaping @Sendable () -> Void) {
         self.maximumConnections = maximumConnections
         self.maximumPerAddress = maximumPerAddress
+        self.backoff = backoff
         self.onRefused = onRefused
     }
 
@@ -41,10 +49,27 @@ final class ConnectionGate: ChannelInboundHandler {
         let child = unwrapInboundIn(data)
         if open >= maximumConnections {
             waiting.append(child)
-            pause(context)
+            updateReading(context)
             return
         }
         admit(child, context: context)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let error = error as? IOError, AcceptBackoff.isShortage(error) else {
+            context.fireErrorCaught(error)
+            return
+        }
+        let pause = backoff.backOff(error)
+        guard !backingOff else { return }
+        backingOff = true
+        updateReading(context)
+        let gate = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: pause) {
+            let gate = gate.value
+            gate.backingOff = false
+            if let context = gate.context { gate.updateReading(context) }
+        }
     }
 
     private func admit(_ child: any Channel, context: ChannelHandlerContext) {
@@ -58,7 +83,7 @@ final class ConnectionGate: ChannelInboundHandler {
         }
         perAddress[address] = fromAddress + 1
         open += 1
-        if open >= maximumConnections { pause(context) }
+        updateReading(context)
         let gate = NIOLoopBound(self, eventLoop: context.eventLoop)
         let serverLoop = context.eventLoop
         child.closeFuture.whenComplete { _ in
@@ -67,10 +92,14 @@ final class ConnectionGate: ChannelInboundHandler {
         context.fireChannelRead(wrapInboundOut(child))
     }
 
-    private func pause(_ context: ChannelHandlerContext) {
-        guard !paused else { return }
-        paused = true
-        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+    /// Accepting stops while the slots are full or the listener backs off, and resumes when
+    /// neither holds.
+    private func updateReading(_ context: ChannelHandlerContext) {
+        let shouldPause = open >= maximumConnections || backingOff
+        guard shouldPause != paused else { return }
+        paused = shouldPause
+        context.channel.setOption(ChannelOptions.autoRead, value: !shouldPause).whenFailure { _ in }
+        if !shouldPause { context.read() }
     }
 
     private func released(_ address: String) {
@@ -84,10 +113,6 @@ final class ConnectionGate: ChannelInboundHandler {
         while open < maximumConnections, !waiting.isEmpty {
             admit(waiting.removeFirst(), context: context)
         }
-        if paused, open < maximumConnections {
-            paused = false
-            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
-            context.read()
-        }
+        updateReading(context)
     }
 }

@@ -103,11 +103,10 @@ final class HTTPServer: Service, Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // First, so that it sees every read the gate asks for and every accept error.
-                    try channel.pipeline.syncOperations.addHandler(AcceptBackoff(logger: logger, onBackoff: onAcceptBackoff).makeHandler())
                     try channel.pipeline.syncOperations.addHandler(ConnectionGate(
                         maximumConnections: configuration.maximumConnections,
                         maximumPerAddress: configuration.maximumConnectionsPerAddress,
+                        backoff: AcceptBackoff(logger: logger, onBackoff: onAcceptBackoff),
                         onRefused: onRefused))
                     try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
                 }
