@@ -43,7 +43,7 @@ struct SecretsFileWatcher: Service {
             guard let now = Stamp.read(path), now != last else { continue }
             last = now
             service.logger.notice("secrets file changed; reloading", metadata: ["path": "\(path)"])
-            service.reloadSecrets()
+            await service.reloadSecretsInBackground()
         }
     }
 }

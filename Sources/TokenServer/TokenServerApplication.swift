@@ -65,7 +65,7 @@ struct SignalHandler: Service {
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
-            service.reloadSecrets()
+            await service.reloadSecretsInBackground()
             // The head before the reopen: where the old file ends (DESIGN §5), kept in the logs.
             service.logAuditHead()
             service.state.audit.reopen()

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 import Synchronization
@@ -33,6 +34,13 @@ public final class TokenService: Sendable {
     let logger: Logger
     private let current: Mutex<Configuration>
     private let draining = Atomic<Bool>(false)
+    /// Reloads run here, one at a time, never on the event loops or the cooperative pool that
+    /// answer requests and probes: a large or hostile file takes its time alone.
+    private let reloadThread: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
 
     public init(settings: ServerSettings, secrets: Secrets, state: SharedState, stateServices: [any Service] = [],
                 stateReadiness: @escaping @Sendable () async -> String? = { nil }, metrics: ServerMetrics, logger: Logger) {
@@ -66,6 +74,12 @@ public final class TokenService: Sendable {
     func logAuditHead() {
         guard let head = state.audit.fileHead else { return }
         logger.notice("audit head seq=\(head.seq) link=\(head.link)", metadata: ["seq": "\(head.seq)", "link": "\(head.link)"])
+    }
+
+    /// `reloadSecrets` on the reload thread (SIGHUP, `--watch-secrets`).
+    @discardableResult
+    func reloadSecretsInBackground() async -> Bool {
+        (try? await reloadThread.runIfActive { self.reloadSecrets() }) ?? false
     }
 
     /// Reloads the secrets file (SIGHUP). A file that fails to load is reported and changes

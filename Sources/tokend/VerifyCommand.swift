@@ -32,7 +32,7 @@ struct VerifyCommand: ParsableCommand {
         let leewaySeconds = try Environment.integer(leeway, "--leeway", "TOKEND_LEEWAY", in: 0...86400,
                                                     default: JWTVerifier.defaultLeeway)
         let text = token == "-" ? Console.readStandardInput().trimmingWhitespace : token
-        let verifier = JWTVerifier(keys: try signingKeys(for: text), leeway: leewaySeconds)
+        let verifier = try verifier(for: text, leeway: leewaySeconds)
         let verified: DecodedJWT
         do {
             verified = try verifier.verify(text, now: WallClock.now())
@@ -45,20 +45,20 @@ struct VerifyCommand: ParsableCommand {
         Console.out(JSONValue.object(verified.payload).jsonText)
     }
 
-    /// The secrets file's keys, or the one `--secret`, under the kid the token names (a bare
-    /// secret has no kid of its own; the signature decides).
-    private func signingKeys(for token: String) throws(CommandFailure) -> [SigningKey] {
+    /// The secrets file's keys and issuer, or the one `--secret` under the kid the token names (a
+    /// bare secret has no kid of its own, nor an issuer; the signature decides).
+    private func verifier(for token: String, leeway: Int) throws(CommandFailure) -> JWTVerifier {
         switch (Environment.resolve(secret, "TOKEND_SIGNING_SECRET"), secretsOptions.path) {
         case (let secret?, nil):
             guard secret.utf8.count >= SigningKey.minimumSecretLength else {
                 throw .usage("--secret is \(secret.utf8.count) bytes; signing secrets are at least \(SigningKey.minimumSecretLength)")
             }
             let kid = (try? DecodedJWT(token))?.header["kid"]?.stringValue ?? ""
-            return [SigningKey(kid: kid, secret: secret, profile: .generic, isActive: true)]
+            return JWTVerifier(keys: [SigningKey(kid: kid, secret: secret, profile: .generic, isActive: true)], issuer: nil, leeway: leeway)
         case (_?, _?):
             throw .usage("give --secrets or --secret, not both")
         case (nil, _):
-            return try secretsOptions.load().signingKeys
+            return JWTVerifier(secrets: try secretsOptions.load(), leeway: leeway)
         }
     }
 }

@@ -63,6 +63,17 @@ struct CLITests {
         #expect(token.payload["exp"]!.integerValue! - token.payload["nbf"]!.integerValue! == 7200)
     }
 
+    /// Signed with the file's key, but for another issuer: not one of this configuration's tokens.
+    @Test func verifyRefusesATokenOfAnotherIssuer() throws {
+        let key = SigningKey(kid: "2026-11", secret: SampleSecrets.genericSecret, profile: .generic, isActive: true)
+        let foreign = TokenMinter.mint(identity: "a", grants: JSONObject(), ttl: 3600, now: WallClock.now(), key: key, issuer: "not-tokend-test").token
+        let result = try tokend("verify", "--secrets", secretsPath, foreign)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("issuer"))
+        let ours = TokenMinter.mint(identity: "a", grants: JSONObject(), ttl: 3600, now: WallClock.now(), key: key, issuer: "tokend-test").token
+        #expect(try tokend("verify", "--secrets", secretsPath, ours).status == 0)
+    }
+
     @Test func verifyAcceptsGoodTokensAndRejectsBadOnes() throws {
         let token = try tokend("mint", "--secrets", secretsPath, "--identity", "alice").stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -88,7 +99,7 @@ struct CLITests {
 
         // Expired: signed with the right key two days ago.
         let key = SigningKey(kid: "2026-11", secret: SampleSecrets.genericSecret, profile: .generic, isActive: true)
-        let expiredToken = TokenMinter.mint(identity: "alice", grants: JSONObject(), ttl: 3600, now: WallClock.now() - 172_800, key: key, issuer: "x").token
+        let expiredToken = TokenMinter.mint(identity: "alice", grants: JSONObject(), ttl: 3600, now: WallClock.now() - 172_800, key: key, issuer: "tokend-test").token
         let expired = try tokend("verify", "--secrets", secretsPath, expiredToken)
         #expect(expired.status == 1)
         #expect(expired.stderr.contains("expired"))

@@ -20,7 +20,7 @@ struct DevModeTests {
         let secretLine = try #require(output.split(separator: "\n").first { $0.hasPrefix("Signing secret: ") })
         let secret = String(try #require(secretLine.split(separator: " ").dropFirst(2).first))
         let key = SigningKey(kid: "dev", secret: secret, profile: .generic, isActive: true)
-        _ = try JWTVerifier(keys: [key]).verify(token, now: WallClock.now())
+        _ = try JWTVerifier(keys: [key], issuer: nil).verify(token, now: WallClock.now())
         // The banner's verify line works as printed, and it says what outlives a restart.
         let verifyLine = try #require(output.split(separator: "\n").first { $0.hasPrefix("Verify a token: ") && $0.hasSuffix(" TOKEN") })
             .dropFirst("Verify a token: ".count)

@@ -19,7 +19,7 @@ struct TokenEndpointTests {
         #expect(json["ttl"]?.integerValue == 1800)
         #expect(json["warnings"] == .array([.string("ttl 60 raised to the minimum of 1800")]))
         let secrets = try SecretsLoader.load(path: fixture.secretsPath)
-        let verified = try JWTVerifier(keys: secrets.signingKeys).verify(try #require(result.token), now: WallClock.now())
+        let verified = try JWTVerifier(secrets: secrets).verify(try #require(result.token), now: WallClock.now())
         #expect(verified.payload["grants"]?.jsonText == #"{"identity":"alice","data_sync":{"service_sid":"IS1"}}"#)
         // The caller's max_ttl (28800) applies.
         let long = try await fixture.mint(#"{"identity":"alice","ttl":86400}"#)

@@ -158,6 +158,35 @@ struct AuditLogTests {
         #expect(try verify([path]).records == 2)
     }
 
+    /// A write that runs out of space and is the last one before a clean shutdown: the torn part
+    /// is cut when the write fails, so the file verifies and the next start repairs nothing.
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+    func aFailedWriteLeavesNoTornRecordEvenWithoutAnotherWrite() async throws {
+        let directory = try TemporaryDirectory()
+        let mount = try Executables.run(URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", "size=1m", "tmpfs", directory.url.path])
+        try #require(mount.status == 0, "mount: \(mount.stderr)")
+        defer { _ = try? Executables.run(URL(fileURLWithPath: "/bin/umount"), [directory.url.path]) }
+        let path = directory.url.appendingPathComponent("audit.jsonl").path
+        let log = try AuditLog(path: path, key: nil)
+        try await log.append(record(1))
+        let filler = directory.url.appendingPathComponent("filler").path
+        FileManager.default.createFile(atPath: filler, contents: nil)
+        let handle = try #require(FileHandle(forWritingAtPath: filler))
+        // Leave about 8 KiB free: the record below starts to fit, then runs out.
+        while (try? handle.write(contentsOf: Data(repeating: 0x61, count: 4096))) != nil {}
+        try handle.truncate(atOffset: try handle.offset() - 8192)
+        try? handle.close()
+        var big = record(2)
+        big.identity = String(repeating: "x", count: 200_000)
+        await #expect(throws: AuditLog.Unavailable.self) { try await log.append(big) }
+        log.close()
+        try FileManager.default.removeItem(atPath: filler)
+        #expect(try verify([path]).records == 1)
+        let reopened = try AuditLog(path: path, key: nil)
+        #expect(reopened.recovery.tornBytesCut == 0)
+        reopened.close()
+    }
+
     /// The path stops being a writable file mid-run, then becomes writable again: writes fail
     /// while it is broken and recover by themselves, and the chain stays whole.
     @Test func recoversWhenThePathIsWritableAgain() async throws {

@@ -110,7 +110,7 @@ struct StrictVerificationTests {
     }
 
     @Test func refusesWhatTokendWouldNeverIssue() {
-        let verifier = JWTVerifier(keys: [SigningKey(kid: "k", secret: secret, profile: .generic, isActive: true)])
+        let verifier = JWTVerifier(keys: [SigningKey(kid: "k", secret: secret, profile: .generic, isActive: true)], issuer: nil)
         let header = #"{"alg":"HS256","typ":"JWT","kid":"k"}"#
         #expect(throws: Never.self) { try verifier.verify(token(header: header, payload: #"{"iat":\#(now),"exp":\#(now + 3600)}"#), now: now) }
         let refused = [

@@ -27,7 +27,7 @@ struct JWTTests {
     }
 
     @Test func verifiesItsOwnTokens() throws {
-        let verified = try JWTVerifier(keys: [Self.key]).verify(mint(), now: Self.now + 10)
+        let verified = try JWTVerifier(keys: [Self.key], issuer: nil).verify(mint(), now: Self.now + 10)
         #expect(verified.payload["sub"] == .string("alice"))
     }
 
@@ -36,18 +36,18 @@ struct JWTTests {
         var payload = try #require(JSONParser.parse(Base64URL.decode(parts[1])!).objectValue)
         payload.set("sub", .string("mallory"))
         let forged = [parts[0], Base64URL.encode(Array(JSONValue.object(payload).jsonText.utf8)), parts[2]].joined(separator: ".")
-        #expect(throws: JWTError.badSignature) { try JWTVerifier(keys: [Self.key]).verify(forged, now: Self.now) }
+        #expect(throws: JWTError.badSignature) { try JWTVerifier(keys: [Self.key], issuer: nil).verify(forged, now: Self.now) }
     }
 
     @Test func rejectsAForeignKey() {
         let foreign = SigningKey(kid: "k1", secret: "another-secret-entirely-0123456789abcdef", profile: .generic, isActive: true)
-        #expect(throws: JWTError.badSignature) { try JWTVerifier(keys: [Self.key]).verify(mint(foreign), now: Self.now) }
+        #expect(throws: JWTError.badSignature) { try JWTVerifier(keys: [Self.key], issuer: nil).verify(mint(foreign), now: Self.now) }
     }
 
     @Test func rejectsAnUnknownKid() {
         let other = SigningKey(kid: "k2", secret: Self.secret, profile: .generic, isActive: true)
         #expect(throws: JWTError.unknownKey("no key with kid \"k2\"")) {
-            try JWTVerifier(keys: [Self.key]).verify(mint(other), now: Self.now)
+            try JWTVerifier(keys: [Self.key], issuer: nil).verify(mint(other), now: Self.now)
         }
     }
 
@@ -56,13 +56,13 @@ struct JWTTests {
         for alg in ["none", "None", "HS512", "RS256", "hs256"] {
             let header = Base64URL.encode(Array("{\"alg\":\"\(alg)\",\"kid\":\"k1\"}".utf8))
             #expect(throws: JWTError.unsupportedAlgorithm(alg)) {
-                try JWTVerifier(keys: [Self.key]).verify("\(header).\(payload).", now: Self.now)
+                try JWTVerifier(keys: [Self.key], issuer: nil).verify("\(header).\(payload).", now: Self.now)
             }
         }
     }
 
     @Test func rejectsExpiredAndNotYetValid() {
-        let verifier = JWTVerifier(keys: [Self.key], leeway: 30)
+        let verifier = JWTVerifier(keys: [Self.key], issuer: nil, leeway: 30)
         let token = mint(ttl: 1800)
         #expect(throws: JWTError.expired(exp: Self.now + 1800, now: Self.now + 1831)) {
             try verifier.verify(token, now: Self.now + 1831)
@@ -75,7 +75,7 @@ struct JWTTests {
 
     @Test(arguments: ["", "a.b", "a.b.c.d", "!!!.e30.", "e30.e30", "eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.AA"])
     func rejectsMalformedTokens(_ token: String) {
-        #expect(throws: JWTError.self) { try JWTVerifier(keys: [Self.key]).verify(token, now: Self.now) }
+        #expect(throws: JWTError.self) { try JWTVerifier(keys: [Self.key], issuer: nil).verify(token, now: Self.now) }
     }
 
     @Test func refusesOversizedTokensBeforeDecoding() {

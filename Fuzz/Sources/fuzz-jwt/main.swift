@@ -10,7 +10,7 @@ let secrets = try! SecretsLoader.parse(toml: """
     secret = "fuzz-signing-secret-0123456789abcdef-0123456789abcdef"
     active = true
     """)
-let verifier = JWTVerifier(keys: secrets.signingKeys)
+let verifier = JWTVerifier(secrets: secrets)
 let issuer = TokenIssuer(secrets: secrets)
 let now = 1_800_000_000
 

@@ -222,6 +222,10 @@ public final class AuditLog: @unchecked Sendable {
             onCommit(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, batch.count, true)
             for entry in batch { entry.completion(.success(())) }
         } catch {
+            // Cut the torn part at once, not at the next write: a shutdown (or no further
+            // request) must leave whole records only, or `audit verify` and the next start would
+            // report damage that no crash caused. If the cut fails too, the next write retries it.
+            try? file.discardUncommitted()
             markFailed(error.description)
             onCommit(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, batch.count, false)
             let failure = Unavailable(description: error.description)

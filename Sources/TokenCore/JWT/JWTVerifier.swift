@@ -1,16 +1,26 @@
 /// Verifies tokens signed by the keys of a secrets file: HS256 only, a known key, a matching
-/// signature (constant-time), and `exp`/`nbf` within a small leeway for clock drift.
+/// signature (constant-time), the issuer the file names (a Twilio token's, its key's SID), and
+/// `exp`/`nbf` within a small leeway for clock drift.
 public struct JWTVerifier: Sendable {
     public let keys: [SigningKey]
     public let leeway: Int
+    /// The `iss` a generic-profile token must carry (the secrets file's `issuer`); nil when only
+    /// a key is known (`verify --secret`), which cannot say whose tokens it signs.
+    public let issuer: String?
 
     public static let defaultLeeway = 30
     /// The longest lifetime a token may have: the TTL clamp's maximum.
     public static let maximumLifetime = TTLPolicy.maximum
 
-    public init(keys: [SigningKey], leeway: Int = defaultLeeway) {
+    public init(keys: [SigningKey], issuer: String?, leeway: Int = defaultLeeway) {
         self.keys = keys
+        self.issuer = issuer
         self.leeway = leeway
+    }
+
+    /// The keys and the issuer of a secrets file.
+    public init(secrets: Secrets, leeway: Int = defaultLeeway) {
+        self.init(keys: secrets.signingKeys, issuer: secrets.issuer, leeway: leeway)
     }
 
     public func verify(_ token: String, now: Int) throws(JWTError) -> DecodedJWT {
@@ -25,6 +35,7 @@ public struct JWTVerifier: Sendable {
         }
         // RFC 7515 §4.1.11: extensions listed in `crit` must be understood; tokend understands none.
         if decoded.header["crit"] != nil { throw .malformed("the header lists crit extensions, which tokend does not implement") }
+        try checkIssuer(decoded, key)
         guard let exp = try integerClaim(decoded, "exp") else { throw .invalidClaim("exp is required") }
         if now > exp + leeway { throw .expired(exp: exp, now: now) }
         let nbf = try integerClaim(decoded, "nbf")
@@ -58,6 +69,18 @@ public struct JWTVerifier: Sendable {
             return key
         }
         throw .unknownKey("the header has no kid")
+    }
+
+    /// A signature from a key proves who signed, not for whom: a token whose `iss` is not the
+    /// file's issuer (or, for Twilio, the key's SID) was not minted by this configuration.
+    private func checkIssuer(_ decoded: DecodedJWT, _ key: SigningKey) throws(JWTError) {
+        let iss = decoded.payload["iss"]?.stringValue
+        switch key.profile {
+        case .generic:
+            if let issuer, iss != issuer { throw .invalidClaim("iss is not this secrets file's issuer \"\(issuer)\"") }
+        case .twilio:
+            if iss != key.kid { throw .invalidClaim("iss is not the signing key's SID \"\(key.kid)\"") }
+        }
     }
 
     private func integerClaim(_ decoded: DecodedJWT, _ name: String) throws(JWTError) -> Int? {

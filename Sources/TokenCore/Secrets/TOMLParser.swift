@@ -48,40 +48,34 @@ public enum TOMLParser {
 
         mutating func document() throws(TOMLSyntaxError) -> TOMLTable {
             var root: TOMLTable = [:]
-            // Where `key = value` lines go: the root, or the last table of an array of tables.
-            var current: (name: String, table: TOMLTable)?
-            func close(_ current: (name: String, table: TOMLTable)?, into root: inout TOMLTable) {
-                guard let current else { return }
-                if case .tables(var tables)? = root[current.name] {
-                    tables[tables.count - 1] = current.table
-                    root[current.name] = .tables(tables)
-                }
-            }
+            // Arrays of tables are built here, in place, and put into the root at the end: each
+            // `[[name]]` appends one table without copying the ones before (linear in the file).
+            var arrays: [String: [TOMLTable]] = [:]
+            // Where `key = value` lines go: the root, or the last table of the named array.
+            var current: String?
             while true {
                 skipBlank()
                 guard let byte = peek else { break }
                 if byte == UInt8(ascii: "[") {
                     let name = try header()
-                    close(current, into: &root)
-                    switch root[name] {
-                    case nil: root[name] = .tables([[:]])
-                    case .tables(let tables)?: root[name] = .tables(tables + [[:]])
-                    default: throw fail("[[\(name)]] names a key that already has a value")
-                    }
-                    current = (name, [:])
+                    guard root[name] == nil else { throw fail("[[\(name)]] names a key that already has a value") }
+                    arrays[name, default: []].append([:])
+                    current = name
                 } else {
                     let (key, value) = try keyValue()
-                    if current != nil {
-                        guard current!.table[key] == nil else { throw fail("key \"\(key)\" appears twice in this table") }
-                        current!.table[key] = value
+                    if let current {
+                        guard arrays[current]![arrays[current]!.count - 1][key] == nil else {
+                            throw fail("key \"\(key)\" appears twice in this table")
+                        }
+                        arrays[current]![arrays[current]!.count - 1][key] = value
                     } else {
-                        guard root[key] == nil else { throw fail("key \"\(key)\" appears twice") }
+                        guard root[key] == nil, arrays[key] == nil else { throw fail("key \"\(key)\" appears twice") }
                         root[key] = value
                     }
                 }
                 try endOfLine()
             }
-            close(current, into: &root)
+            for (name, tables) in arrays { root[name] = .tables(tables) }
             return root
         }
 
@@ -106,7 +100,7 @@ public enum TOMLParser {
             let key = try bareKey()
             skipSpaces()
             if peek == UInt8(ascii: ".") { throw fail("dotted keys are not used in a secrets file") }
-            guard peek == UInt8(ascii: "=") else { throw fail("expected = after key \"\(key)\"") }
+            guard peek == UInt8(ascii: "=") else { throw fail("expected = after a key") }
             index += 1
             skipSpaces()
             return (key, try value(depth: 0))
@@ -178,7 +172,7 @@ public enum TOMLParser {
             case UInt8(ascii: "U"): return try unicodeEscape(digits: 8)
             default:
                 index -= 1
-                throw fail("unknown escape \\\(String(decoding: [byte], as: UTF8.self))")
+                throw fail("unknown escape sequence")
             }
         }
 
@@ -263,12 +257,13 @@ public enum TOMLParser {
             if text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) {
                 guard let value = Double(text), value.isFinite, text.last?.isNumber == true,
                       !text.contains(".e"), !text.contains(".E"), text.first(where: { $0 != "+" && $0 != "-" }) != "." else {
-                    throw fail("not a number: \(text.prefix(40))")
+                    throw fail("not a number")
                 }
                 return .float(value)
             }
             guard let value = Int(text) else {
-                throw fail(digits.allSatisfy(\.isNumber) && !digits.isEmpty ? "integer out of range: \(text.prefix(40))" : "not a number: \(text.prefix(40))")
+                // Only where, never the value: an unquoted secret must not reach a log.
+                throw fail(digits.allSatisfy(\.isNumber) && !digits.isEmpty ? "integer out of range" : "not a number")
             }
             return .integer(value)
         }

@@ -1,0 +1,26 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Reloads of a large or hostile secrets file take their time on their own thread: probes and
+/// requests are answered meanwhile, and the running configuration stays.
+struct ReloadTests {
+    @Test func aHugeFileOfTableHeadersIsRefusedWhileProbesAreAnswered() async throws {
+        let fixture = try await Fixture.start()
+        // 1 MiB of `[[signing_keys]]` headers (no kid, so it is refused once parsed).
+        let line = "[[signing_keys]]\n"
+        try Data(String(repeating: line, count: (1 << 20) / line.utf8.count - 1).utf8).write(to: URL(fileURLWithPath: fixture.secretsPath))
+        fixture.server.signal(SIGHUP)
+        fixture.server.signal(SIGHUP)
+        for _ in 0..<5 {
+            let probe = try RawConnection(port: fixture.server.port).exchange("GET /readyz HTTP/1.1\r\nHost: a\r\n\r\n", timeout: 2)
+            #expect(probe.status == 200, "readiness probe: \(probe.text.prefix(200))")
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(await fixture.server.waitForOutput("secrets reload failed", timeout: 20))
+        #expect(try await fixture.mint().status == 200)
+        let started = Date()
+        #expect(await fixture.server.stop() == 0)
+        #expect(Date().timeIntervalSince(started) < 10, "shutdown took \(Date().timeIntervalSince(started)) s")
+    }
+}
