@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(name: "tokend", path: ".."),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [.target(name: "FuzzSupport", path: "Sources/FuzzSupport")] + ["fuzz-json", "fuzz-signature", "fuzz-jwt", "fuzz-audit", "fuzz-secrets"].map { name in
         .executableTarget(
@@ -20,6 +21,15 @@ let package = Package(
             path: "Sources/\(name)",
             swiftSettings: fuzzFlags
         )
-    },
+    } + [
+        // The HTTP/1.1 pipeline over EmbeddedChannel: needs the server library and NIO's embedded channel.
+        .executableTarget(
+            name: "fuzz-http",
+            dependencies: ["FuzzSupport", .product(name: "TokenServer", package: "tokend"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")],
+            path: "Sources/fuzz-http",
+            swiftSettings: fuzzFlags
+        ),
+    ],
     swiftLanguageModes: [.v6]
 )

@@ -309,7 +309,7 @@ struct ConnectionStateMachineTests {
     /// machine's promises: one dispatch at a time, one answer per dispatch, no read in the
     /// server's turn, nothing at all after a close.
     @Test func randomWalksKeepTheInvariants() {
-        var random = SplitMix(seed: 0x7041_6b65_6e64)
+        var random = WalkRandom(seed: 0x7041_6b65_6e64)
         for _ in 0..<3000 {
             var m = machine()
             var now = t0
@@ -355,23 +355,21 @@ struct ConnectionStateMachineTests {
         }
     }
 
-    static func randomHead(_ random: inout SplitMix) -> HTTPServerRequestPart {
+    static func randomHead(_ random: inout WalkRandom) -> HTTPServerRequestPart {
         let variants: [[(String, String)]] = [[], [("Content-Length", "5")], [("Content-Length", "500")], [("Transfer-Encoding", "chunked")],
                                               [("Connection", "close")], [("Expect", "100-continue"), ("Content-Length", "3")], [("Host", "b")]]
         return head(random.next(upTo: 2) == 0 ? .GET : .POST, "/x", variants[random.next(upTo: variants.count)])
     }
 }
 
-/// A small deterministic generator, so that a failing walk is the same walk next time.
-struct SplitMix {
+/// A small deterministic generator (Knuth's MMIX LCG), so that a failing walk is the same walk
+/// next time.
+struct WalkRandom {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next(upTo bound: Int) -> Int {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Int((z ^ (z >> 31)) % UInt64(max(bound, 1)))
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Int((state >> 33) % UInt64(max(bound, 1)))
     }
 }
 

@@ -56,7 +56,7 @@ mint = document["paths"]["/v1/tokens"]["post"]
 headers = {resolve(p)["name"] for p in mint.get("parameters", []) if resolve(p)["in"] == "header"}
 check({"Signature-Input", "Signature", "Content-Digest"} <= headers, f"the signature headers are parameters: {sorted(headers)}")
 statuses = set(mint["responses"])
-check(statuses <= {"200", "400", "401", "403", "413", "415", "429", "431", "501", "503"} and "200" in statuses,
+check(statuses <= {"200", "400", "401", "403", "408", "413", "415", "417", "429", "431", "501", "503"} and "200" in statuses,
       f"POST /v1/tokens lists only statuses it sends: {sorted(statuses)}")
 
 sys.exit(1 if failures else 0)

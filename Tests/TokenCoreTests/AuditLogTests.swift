@@ -133,21 +133,14 @@ struct AuditLogTests {
     /// disk is full, and a write that runs out of space fails, leaving only whole records.
     @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
     func aFullFileSystemFailsCleanly() async throws {
-        let directory = try TemporaryDirectory()
-        let mount = try Executables.run(URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", "size=2m", "tmpfs", directory.url.path])
-        try #require(mount.status == 0, "mount: \(mount.stderr)")
-        defer { _ = try? Executables.run(URL(fileURLWithPath: "/bin/umount"), [directory.url.path]) }
+        let directory = try SmallFileSystem(megabytes: 2)
+        defer { directory.unmount() }
         let path = directory.url.appendingPathComponent("audit.jsonl").path
         let log = try AuditLog(path: path, key: nil)
         #expect(log.readinessProblem()?.contains("MiB free on its file system") == true)
         try await log.append(record(1))
         // Fill the rest of the file system, then ask for a record larger than what is left.
-        let filler = directory.url.appendingPathComponent("filler").path
-        FileManager.default.createFile(atPath: filler, contents: nil)
-        let handle = try #require(FileHandle(forWritingAtPath: filler))
-        let chunk = Data(repeating: 0x61, count: 4096)
-        while (try? handle.write(contentsOf: chunk)) != nil {}
-        try? handle.close()
+        let filler = try directory.fill(leaving: 0)
         var big = record(2)
         big.identity = String(repeating: "x", count: 200_000)
         await #expect(throws: AuditLog.Unavailable.self) { try await log.append(big) }
@@ -162,20 +155,13 @@ struct AuditLogTests {
     /// is cut when the write fails, so the file verifies and the next start repairs nothing.
     @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
     func aFailedWriteLeavesNoTornRecordEvenWithoutAnotherWrite() async throws {
-        let directory = try TemporaryDirectory()
-        let mount = try Executables.run(URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", "size=1m", "tmpfs", directory.url.path])
-        try #require(mount.status == 0, "mount: \(mount.stderr)")
-        defer { _ = try? Executables.run(URL(fileURLWithPath: "/bin/umount"), [directory.url.path]) }
+        let directory = try SmallFileSystem(megabytes: 1)
+        defer { directory.unmount() }
         let path = directory.url.appendingPathComponent("audit.jsonl").path
         let log = try AuditLog(path: path, key: nil)
         try await log.append(record(1))
-        let filler = directory.url.appendingPathComponent("filler").path
-        FileManager.default.createFile(atPath: filler, contents: nil)
-        let handle = try #require(FileHandle(forWritingAtPath: filler))
-        // Leave about 8 KiB free: the record below starts to fit, then runs out.
-        while (try? handle.write(contentsOf: Data(repeating: 0x61, count: 4096))) != nil {}
-        try handle.truncate(atOffset: try handle.offset() - 8192)
-        try? handle.close()
+        // About 8 KiB left: the record below starts to fit, then runs out.
+        let filler = try directory.fill(leaving: 8192)
         var big = record(2)
         big.identity = String(repeating: "x", count: 200_000)
         await #expect(throws: AuditLog.Unavailable.self) { try await log.append(big) }
@@ -296,5 +282,34 @@ extension AuditLogTests {
         #expect(records[2]["cut_bytes"]?.integerValue == torn.count)
         #expect(records[2]["cut_sha256"] == .string(SHA256.hash(torn).hex))
         #expect(try verify([path]).records == 4)
+    }
+}
+
+/// A tmpfs of a few MiB (mounting needs root), to run out of space for real.
+struct SmallFileSystem {
+    let directory: TemporaryDirectory
+    var url: URL { directory.url }
+
+    init(megabytes: Int) throws {
+        directory = try TemporaryDirectory()
+        let mount = try Executables.run(URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", directory.url.path])
+        guard mount.status == 0 else { throw MountFailed(message: mount.stderr) }
+    }
+
+    struct MountFailed: Error { let message: String }
+
+    func unmount() {
+        _ = try? Executables.run(URL(fileURLWithPath: "/bin/umount"), [directory.url.path])
+    }
+
+    /// Fills the file system but for about `bytes`; returns the filler's path.
+    func fill(leaving bytes: Int) throws -> String {
+        let filler = url.appendingPathComponent("filler").path
+        FileManager.default.createFile(atPath: filler, contents: nil)
+        guard let handle = FileHandle(forWritingAtPath: filler) else { throw MountFailed(message: "cannot open \(filler)") }
+        defer { try? handle.close() }
+        while (try? handle.write(contentsOf: Data(repeating: 0x61, count: 4096))) != nil {}
+        if bytes > 0 { try handle.truncate(atOffset: max(0, try handle.offset() - UInt64(bytes))) }
+        return filler
     }
 }

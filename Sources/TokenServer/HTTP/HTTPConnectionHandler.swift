@@ -27,6 +27,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         self.observer = observer
     }
 
+    /// What the connection holds of requests now (see `HTTPConnectionStateMachine.bufferedBytes`).
+    var bufferedBytes: Int { machine?.bufferedBytes ?? 0 }
+
     func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive { start(context) }  // added to an active channel (TLS, tests)
     }

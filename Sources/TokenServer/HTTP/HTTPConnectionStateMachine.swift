@@ -103,6 +103,13 @@ struct HTTPConnectionStateMachine {
         state = .idle(turn: now)
     }
 
+    /// Request bytes held now: the body being read and the held request's body (each at most
+    /// `maximumBodySize`).
+    var bufferedBytes: Int {
+        let current = if case .receiving(let request, _) = state { request.body.readableBytes } else { 0 }
+        return current + (held?.body.readableBytes ?? 0)
+    }
+
     // MARK: - Reading
 
     /// Whether bytes may be read now: in the client's turn (or lingering, to drop them) and while
