@@ -98,7 +98,7 @@ struct ConnectionBoundsTests {
         let connection = try RawConnection(port: fixture.server.port)
         let requests = Array(String(repeating: "GET /openapi.yaml HTTP/1.1\r\nHost: a\r\n\r\n", count: 500).utf8)
         var sent = 0
-        let deadline = Date().addingTimeInterval(5)
+        let deadline = Date().addingTimeInterval(3)
         while Date() < deadline, let count = connection.trySend(requests) {
             sent += count
             if count == 0 { try await Task.sleep(for: .milliseconds(10)) }

@@ -18,7 +18,9 @@ struct PostgresStateTests {
     }
 
     func withStore<T: Sendable>(_ body: @escaping @Sendable (PostgresStore) async throws -> T) async throws -> T {
-        try await PostgresStore.withTemporaryClient(url: url, applicationName: "tokend-test", timeout: .seconds(5),
+        // A generous deadline: these tests are about the ledger's and limiter's answers, and share
+        // two cores with the rest of the suite (the deadline itself is tested below).
+        try await PostgresStore.withTemporaryClient(url: url, applicationName: "tokend-test", timeout: .seconds(15),
                                                     logger: Logger(label: "test")) { store in
             _ = try await SchemaMigrator.migrate(store)
             return try await body(store)

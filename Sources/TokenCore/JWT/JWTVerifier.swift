@@ -35,7 +35,6 @@ public struct JWTVerifier: Sendable {
         }
         // RFC 7515 §4.1.11: extensions listed in `crit` must be understood; tokend understands none.
         if decoded.header["crit"] != nil { throw .malformed("the header lists crit extensions, which tokend does not implement") }
-        try checkIssuer(decoded, key)
         guard let exp = try integerClaim(decoded, "exp") else { throw .invalidClaim("exp is required") }
         if now > exp + leeway { throw .expired(exp: exp, now: now) }
         let nbf = try integerClaim(decoded, "nbf")
@@ -50,6 +49,7 @@ public struct JWTVerifier: Sendable {
         if let start = iat ?? nbf, exp - start > Self.maximumLifetime {
             throw .invalidClaim("the token lives \(exp - start) s; tokend issues at most \(Self.maximumLifetime)")
         }
+        try checkIssuer(decoded, key)
         return decoded
     }
 
