@@ -6,7 +6,7 @@ import ServiceLifecycle
 import Synchronization
 import TokenCore
 
-/// The audit trail in PostgreSQL (DESIGN §8): this instance's chain, with the file's `seq`/`prev`
+/// The audit trail in PostgreSQL: this instance's chain, with the file's `seq`/`prev`
 /// rules and `"instance"` in every record. `append` returns once the record is committed.
 ///
 /// Group commit (`GroupCommitter`): one writer takes whatever is queued and inserts it in one

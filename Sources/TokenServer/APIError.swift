@@ -2,7 +2,7 @@ import NIOCore
 import NIOHTTP1
 import TokenCore
 
-/// An error answer of DESIGN §2: JSON, never HTML, never a secret.
+/// An error answer: JSON, never HTML, never a secret.
 /// `{"error": {"code": "...", "message": "..."}, "request_id": "..."}`
 struct APIError: Error {
     let status: HTTPResponseStatus
@@ -36,7 +36,7 @@ struct APIError: Error {
                                                message: "send Content-Type: application/json")
     static let auditUnavailable = APIError(status: .serviceUnavailable, code: "audit_unavailable",
                                            message: "the audit log cannot be written; no token was issued")
-    /// DESIGN §8: while PostgreSQL cannot answer, a mint is a 503 `audit_unavailable`: no token
+    /// While PostgreSQL cannot answer, a mint is a 503 `audit_unavailable`: no token
     /// without its shared record.
     static let sharedStateUnavailable = APIError(status: .serviceUnavailable, code: "audit_unavailable",
                                                  message: "the shared state (database) is unavailable; no token was issued")

@@ -27,7 +27,7 @@ enum Route: Int, CaseIterable, Sendable {
         }
     }
 
-    /// The `Allow` header of a 405. HEAD works wherever GET does (DESIGN §2).
+    /// The `Allow` header of a 405. HEAD works wherever GET does.
     var allow: String { self == .tokens ? "POST" : "GET, HEAD" }
 
     func allows(_ method: HTTPMethod) -> Bool {

@@ -66,7 +66,7 @@ struct SignalHandler: Service {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
             await service.reloadSecretsInBackground()
-            // The head before the reopen: where the old file ends (DESIGN §5), kept in the logs.
+            // The head before the reopen: where the old file ends, kept in the logs.
             service.logAuditHead()
             service.state.audit.reopen()
             if let path = service.settings.auditLogPath {

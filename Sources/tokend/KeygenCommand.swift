@@ -56,7 +56,7 @@ struct KeygenCommand: ParsableCommand {
 
     private func secretsFile() -> String {
         """
-        # tokend secrets file (DESIGN §1), made by `tokend keygen`. Keep it readable by tokend only
+        # tokend secrets file, made by `tokend keygen`. Keep it readable by tokend only
         # (chmod 600); `secrets.example` documents every key.
         issuer = "tokend"
         \(Self.auditKey())
@@ -109,7 +109,7 @@ struct KeygenCommand: ParsableCommand {
         """
     }
 
-    /// The first key's id: the current year and month, e.g. "2026-11", the convention of DESIGN §1.
+    /// The first key's id: the current year and month, e.g. "2026-11".
     static func monthKid() -> String {
         String(Timestamp.rfc3339(unixSeconds: WallClock.now()).prefix(7))
     }

@@ -19,7 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
             flushed and the process exits 0.
 
             --database shares the replay ledger, the rate limits and the audit trail with every \
-            instance on the same PostgreSQL (DESIGN §8); the schema is created or upgraded at start. \
+            instance on the same PostgreSQL; the schema is created or upgraded at start. \
             With --database the audit log file is written only when --audit-log is given.
 
             --dev needs no secrets file: it makes an ephemeral signing key and a caller "dev" with \
@@ -194,7 +194,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw .usage("--dev makes its own ephemeral secrets: give --dev or --secrets, not both")
         }
         settings.secretsPath = dev ? nil : try Environment.require(secretsOptions.secrets, "--secrets", "TOKEND_SECRETS")
-        // With a database the file is optional (DESIGN §8): written only when asked for.
+        // With a database the file is optional: written only when asked for.
         settings.auditLogPath = Environment.resolve(auditLog, "TOKEND_AUDIT_LOG") ?? (database ? nil : "tokend-audit.jsonl")
         if let text = Environment.resolve(auditSync, "TOKEND_AUDIT_SYNC") {
             guard let mode = AuditLog.SyncMode(rawValue: text) else { throw .usage("--audit-sync must be durable or none") }

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// The durable, hash-chained audit log (DESIGN §5).
+/// The durable, hash-chained audit log.
 ///
 /// `append` returns only once the record is written and, in `.durable` mode, `fdatasync`'d. One
 /// writer thread takes whatever is queued, writes it in one `write` and syncs once (group
@@ -71,7 +71,7 @@ public final class AuditLog: @unchecked Sendable {
             try file.open()
             let (lastLine, torn, tornSHA256) = try file.recoverTail()
             if torn > 0, let tornSHA256 {
-                // The repair goes on the record first, before anything new (DESIGN §5).
+                // The repair goes on the record first, before anything new.
                 queue.append((AuditRecord.repaired(cutBytes: torn, cutSHA256: tornSHA256), { _ in }))
             }
             if let lastLine {

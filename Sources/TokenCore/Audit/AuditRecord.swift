@@ -1,4 +1,4 @@
-/// One decision, as the audit log records it (DESIGN §5). Never a token, secret, API key or
+/// One decision, as the audit log records it. Never a token, secret, API key or
 /// signature: the token appears only as its SHA-256, which lets an operator match a leaked token
 /// to its record.
 public struct AuditRecord: Sendable, Equatable {
@@ -6,7 +6,7 @@ public struct AuditRecord: Sendable, Equatable {
         case tokenIssued = "token.issued"
         case authDenied = "auth.denied"
         case requestRejected = "request.rejected"
-        /// Start-up cut a torn tail left by a crash (DESIGN §5): how much, and its hash.
+        /// Start-up cut a torn tail left by a crash: how much, and its hash.
         case auditRepaired = "audit.repaired"
     }
 
@@ -70,8 +70,8 @@ public struct AuditRecord: Sendable, Equatable {
                     ttl: token.ttl, kid: token.kid, jti: token.jti, tokenSHA256: SHA256.hash(token.token).hex, status: 200)
     }
 
-    /// The JSON line, without its newline: `seq` and `time` first, `prev` last, as DESIGN §5 shows.
-    /// `instance` names the replica whose chain this is (records in PostgreSQL, DESIGN §8).
+    /// The JSON line, without its newline: `seq` and `time` first, `prev` last.
+    /// `instance` names the replica whose chain this is (records in PostgreSQL).
     public func line(seq: Int, timeMilliseconds: Int, prev: String, instance: String? = nil) -> [UInt8] {
         var writer = JSONWriter(capacity: 512)
         writer.raw("{\"seq\":"); writer.integer(seq)

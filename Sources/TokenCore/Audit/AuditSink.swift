@@ -11,7 +11,7 @@ public protocol AuditSink: Sendable {
     /// SIGHUP: reopen files that logrotate moved away. Nothing to do for a database.
     func reopen()
     /// Where the file log's chain ends (nil without a file log): logged at rotation and
-    /// shutdown, exported as `tokend_audit_last_seq` (DESIGN §5).
+    /// shutdown, exported as `tokend_audit_last_seq`.
     var fileHead: AuditVerifier.Head? { get }
 }
 

@@ -1,5 +1,5 @@
 /// Decides who is calling: an API key (`Authorization: Bearer`) or an RFC 9421 `hmac-sha256`
-/// signature, with the policy of DESIGN §3 (required coverage, `created` within the skew window,
+/// signature, with tokend's policy (required coverage, `created` within the skew window,
 /// `expires`, `alg`, Content-Digest). A verified signature comes back with its `ReplayClaim`: the
 /// caller records it in the replay ledger after the rate limit, so nothing is recorded for a
 /// request that is refused.

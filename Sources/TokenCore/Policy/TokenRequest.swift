@@ -1,4 +1,4 @@
-/// The body of `POST /v1/tokens`, parsed and checked for shape (DESIGN §2). Grants are checked
+/// The body of `POST /v1/tokens`, parsed and checked for shape. Grants are checked
 /// against a caller later, by `TokenIssuer`, because that needs to know who is asking.
 public struct TokenRequest: Sendable, Equatable {
     public static let fields: Set<String> = ["identity", "ttl", "grants"]

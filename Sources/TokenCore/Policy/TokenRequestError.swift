@@ -1,5 +1,5 @@
 /// Why a token request was refused before anything was signed. `code` is the stable string of
-/// DESIGN §2 (`invalid_request`, …); `message` tells the caller what to fix and never echoes a
+/// the API (`invalid_request`, …); `message` tells the caller what to fix and never echoes a
 /// secret (it may name a field or a grant, which the caller sent itself).
 public struct TokenRequestError: Error, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable {

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Reads and validates the secrets file (DESIGN §1). Every problem is reported with the entry and
+/// Reads and validates the secrets file. Every problem is reported with the entry and
 /// the field, and nothing half-valid is returned: a file either loads whole or not at all.
 public enum SecretsLoader {
     /// Secrets copied from `secrets.example` start with this; they are refused so that an

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// The embedded rate limiter: per-caller token buckets in memory, `rate` requests per second,
-/// holding at most one second's worth (DESIGN §2), so a caller can burst to its rate and no further.
+/// holding at most one second's worth, so a caller can burst to its rate and no further.
 public final class InMemoryRateLimiter: RateLimiting {
     private let buckets = Mutex<[String: Bucket]>([:])
 

@@ -1,5 +1,5 @@
 /// A verified signature that must not be accepted again: what the replay ledger records once the
-/// request has passed authentication and the rate limit (DESIGN §3, §8).
+/// request has passed authentication and the rate limit.
 public struct ReplayClaim: Sendable, Equatable {
     public let callerID: String
     /// SHA-256 of what identifies the request: its nonce (per key id) when it has one, otherwise the

@@ -12,7 +12,7 @@ public struct IssuedToken: Sendable {
     public let grantNames: [String]
     public let warnings: [String]
 
-    /// The JSON object of DESIGN §2, the same for the HTTP response and `tokend mint --json`.
+    /// The JSON object, the same for the HTTP response and `tokend mint --json`.
     public func responseJSON() -> [UInt8] {
         var writer = JSONWriter(capacity: token.utf8.count + 256)
         writer.raw("{\"token\":"); writer.string(token)

@@ -1,4 +1,4 @@
-/// Which claim layout a key's tokens use (DESIGN §4).
+/// Which claim layout a key's tokens use.
 public enum TokenProfile: Sendable, Equatable {
     /// `kid` in the header; `iss`, `sub`, `iat`, `nbf`, `exp`, random `jti`, `grants`.
     case generic

@@ -1,6 +1,6 @@
 import NIOCore
 
-/// The listener's admission control (DESIGN §2), in the server channel's pipeline, so it sees
+/// The listener's admission control, in the server channel's pipeline, so it sees
 /// every accepted connection before it is set up:
 /// - at `maximumConnections` open, the listener stops accepting (new connections wait in the
 ///   kernel's backlog) until one closes; the few the kernel handed over in the same wake-up

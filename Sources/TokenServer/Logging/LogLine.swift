@@ -1,7 +1,7 @@
 import TokenCore
 
 /// One log line being built, in either format, straight into a byte buffer: no dictionary, no
-/// `String` per field. Always starts with `time`, `level` and `message` (DESIGN §2).
+/// `String` per field. Always starts with `time`, `level` and `message`.
 struct LogLine: ~Copyable {
     private var writer: JSONWriter
     private let format: LogFormat
