@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source Benchmarks/common.sh
 N="${1:-1000}"; HOLD="${2:-8}"
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)"  # as many descriptors as this shell may have
 "$TOKEND" serve --secrets "$WORK/secrets.toml" --port "$PORT" --audit-log "$WORK/audit.jsonl" --log-level warning \
   --max-connections-per-ip 100000 >"$WORK/server.out" 2>"$WORK/server.err" &
 SERVER=$!
