@@ -9,6 +9,8 @@ struct APIError: Error {
     let code: String
     let message: String
     var headers: HTTPHeaders = [:]
+    /// More members of the `error` object (a quota's `quota` and `resets_at`).
+    var details: [(String, String)] = []
 
     static func unauthenticated(_ failure: AuthenticationFailure) -> APIError {
         // Both schemes the service accepts, so a client learns how to authenticate.
@@ -23,6 +25,32 @@ struct APIError: Error {
     static func rateLimited(retryAfter: Int) -> APIError {
         APIError(status: .tooManyRequests, code: "rate_limited", message: "rate limit exceeded; retry after \(retryAfter) s",
                  headers: ["Retry-After": String(retryAfter)])
+    }
+
+    static func permissionDenied(_ permission: Permission) -> APIError {
+        APIError(status: .forbidden, code: "permission_denied",
+                 message: "this caller lacks the \"\(permission.rawValue)\" permission (permissions in the secrets file)")
+    }
+
+    static let identityBlocked = APIError(status: .forbidden, code: "identity_blocked",
+                                          message: "this identity is blocked; no token is issued for it")
+
+    /// Beyond a quota: `Retry-After` runs to the window's end.
+    static func quotaExceeded(_ quota: Quota, resetsAt: Int, now: Int) -> APIError {
+        let resets = Timestamp.rfc3339(unixSeconds: resetsAt)
+        return APIError(status: .tooManyRequests, code: "quota_exceeded",
+                        message: "quota \(quota) used up; it resets at \(resets)",
+                        headers: ["Retry-After": String(max(1, resetsAt - now))],
+                        details: [("quota", quota.description), ("resets_at", resets)])
+    }
+
+    static let quotaTableFull = APIError(status: .serviceUnavailable, code: "quota_state_full",
+                                         message: "the per-identity quota table is full; no token was issued (it frees as quota windows end)")
+    static let stateUnavailable = APIError(status: .serviceUnavailable, code: "state_unavailable",
+                                           message: "the state journal cannot be written; nothing was changed or issued")
+
+    static func invalidControlRequest(_ message: String) -> APIError {
+        APIError(status: .badRequest, code: "invalid_request", message: message)
     }
 
     static func methodNotAllowed(allow: String) -> APIError {
@@ -47,6 +75,9 @@ struct APIError: Error {
         var writer = JSONWriter(capacity: 128 + message.utf8.count)
         writer.raw("{\"error\":{\"code\":"); writer.string(code)
         writer.raw(",\"message\":"); writer.string(message)
+        for (name, value) in details {
+            writer.append(byte: UInt8(ascii: ",")); writer.key(name); writer.string(value)
+        }
         writer.raw("},\"request_id\":"); writer.string(requestID)
         writer.raw("}")
         var headers = self.headers

@@ -19,7 +19,8 @@ public struct DevSecrets: Sendable {
         let hmacSecret = KeyMaterial.secret()
         let signingSecret = KeyMaterial.secret()
         let key = SigningKey(kid: "dev", secret: signingSecret, profile: .generic, isActive: true)
-        let caller = Caller(id: callerID, apiKeySHA256: SHA256.hash(apiKey), hmacKey: HMACKey(utf8: hmacSecret), grants: grants)
+        let caller = Caller(id: callerID, apiKeySHA256: SHA256.hash(apiKey), hmacKey: HMACKey(utf8: hmacSecret), grants: grants,
+                            permissions: Set(Permission.allCases))  // so that --dev can try every endpoint
         // Cannot fail: one active key, one caller.
         let secrets = try! Secrets(issuer: "tokend-dev", signingKeys: [key], callers: [caller])
         return DevSecrets(secrets: secrets, apiKey: apiKey, hmacSecret: hmacSecret, signingSecret: signingSecret)

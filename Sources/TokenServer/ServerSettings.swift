@@ -9,6 +9,11 @@ public struct ServerSettings: Sendable {
     /// The audit log file; nil when the audit goes to PostgreSQL alone.
     public var auditLogPath: String?
     public var auditSync: AuditLog.SyncMode
+    /// The state journal (revocations, blocks, quota counts) of the embedded mode; nil with
+    /// `--database`. By default beside the audit log.
+    public var statePath: String?
+    /// Per-identity quota counters held at most (`--identity-quota-capacity`).
+    public var identityQuotaCapacity = ControlState.defaultIdentityQuotaCapacity
     public var maximumSkew: Int
     /// The scheme clients use to reach the service (`@target-uri` in RFC 9421 signatures):
     /// `https` when tokend serves TLS itself or sits behind a TLS-terminating proxy.

@@ -4,10 +4,12 @@ import NIOHTTP1
 import Prometheus
 import TokenCore
 
-/// `POST /v1/tokens`. One way through: limit the body → authenticate → rate-limit → record the
-/// signature in the replay ledger → check the media type → validate → clamp → sign → audit
-/// (durable) → respond. Every refusal is answered with JSON and recorded; a token exists only
-/// once its audit record is durable.
+/// Every authenticated endpoint, one way through: limit the body → authenticate → rate-limit →
+/// record the signature in the replay ledger → check the caller's permission → the action. For a
+/// mint: check the media type → validate → clamp → refuse a blocked identity → count the quota →
+/// sign → audit (durable) → respond. Every refusal is answered with JSON and recorded; a token
+/// exists only once its audit record (and its quota count) is durable. The other actions
+/// (revoke, introspect, block, unblock) are in `ControlEndpoint`.
 ///
 /// Runs on the connection's event loop. On the embedded state (memory and the audit file) there
 /// is no task and no suspension: the checks are synchronous and the audit writer completes a
@@ -30,7 +32,7 @@ struct TokenEndpoint: Sendable {
     }
 
     /// What the request carries once its caller is known.
-    private struct Attempt: Sendable {
+    struct Attempt: Sendable {
         let request: ServerRequest
         let body: [UInt8]
         let authenticated: AuthenticatedCaller
@@ -47,7 +49,7 @@ struct TokenEndpoint: Sendable {
         case replayed(AuthenticationFailure)
     }
 
-    func handle(_ request: ServerRequest, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
+    func handle(_ request: ServerRequest, action: CallerAction, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
         let now = WallClock.now()
         var denial = AuditRecord(event: .requestRejected, requestID: request.requestID, remote: request.remoteAddress, status: 0)
 
@@ -70,12 +72,12 @@ struct TokenEndpoint: Sendable {
         let attempt = Attempt(request: request, body: body, authenticated: authenticated, configuration: configuration, now: now, denial: denial)
 
         if let admission = admitImmediately(attempt) {
-            return proceed(attempt, admission, on: eventLoop)
+            return proceed(attempt, admission, action: action, on: eventLoop)
         }
         let promise = eventLoop.makePromise(of: Admission.self)
         promise.completeWithTask { try await admit(attempt) }
         return promise.futureResult
-            .flatMap { proceed(attempt, $0, on: eventLoop) }
+            .flatMap { proceed(attempt, $0, action: action, on: eventLoop) }
             .flatMapError { error in
                 service.logger.error("shared state unavailable; request refused", metadata: ["error": "\(error)"])
                 return eventLoop.makeSucceededFuture(APIError.sharedStateUnavailable.response(requestID: request.requestID, caller: attempt.caller.id))
@@ -112,10 +114,14 @@ struct TokenEndpoint: Sendable {
         ReplayShare.entries(rateLimit: attempt.caller.rateLimit, maximumSkew: attempt.configuration.authenticator.maximumSkew)
     }
 
-    private func proceed(_ attempt: Attempt, _ admission: Admission, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
+    private func proceed(_ attempt: Attempt, _ admission: Admission, action: CallerAction, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
         switch admission {
         case .admitted:
-            return issue(attempt, on: eventLoop)
+            guard action.isPermitted(for: attempt.caller) else {
+                return reject(.permissionDenied(action.permission), denial: attempt.denial, request: attempt.request, on: eventLoop)
+            }
+            if action == .mint { return issue(attempt, on: eventLoop) }
+            return ControlEndpoint(endpoint: self).handle(attempt, action: action, on: eventLoop)
         case .rateLimited(let retryAfter):
             return reject(.rateLimited(retryAfter: retryAfter), denial: attempt.denial, request: attempt.request, on: eventLoop)
         case .replayed(let failure):
@@ -128,7 +134,7 @@ struct TokenEndpoint: Sendable {
 
     private func issue(_ attempt: Attempt, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
         var denial = attempt.denial
-        guard isJSON(attempt.request.headers.first(name: "content-type")) else {
+        guard Self.hasMediaType(attempt.request.headers.first(name: "content-type"), "application/json") else {
             return reject(.unsupportedMediaType, denial: denial, request: attempt.request, on: eventLoop)
         }
         let issued: IssuedToken
@@ -140,6 +146,29 @@ struct TokenEndpoint: Sendable {
         } catch {
             return reject(.rejected(error), denial: denial, request: attempt.request, on: eventLoop)
         }
+        let control = service.control
+        if control.isBlocked(issued.identity, now: attempt.now) {
+            return reject(.identityBlocked, denial: denial, request: attempt.request, on: eventLoop)
+        }
+        // Counted only now, once nothing else can refuse it: a refused request uses no quota.
+        var quotaCounted: EventLoopFuture<Void>?
+        if attempt.caller.quota != nil || attempt.caller.identityQuota != nil {
+            let counted = eventLoop.makePromise(of: Void.self)
+            switch control.reserveQuota(caller: attempt.caller, identity: issued.identity, now: attempt.now, completion: { counted.completeWith($0.mapError { $0 }) }) {
+            case .admitted(let crossedWarning):
+                if crossedWarning, let quota = attempt.caller.quota {
+                    service.logger.warning("caller passed 80 % of its quota", metadata: ["caller": "\(attempt.caller.id)", "quota": "\(quota)"])
+                }
+                quotaCounted = counted.futureResult
+            case .exceeded(let quota, let resetsAt):
+                counted.succeed()
+                return reject(.quotaExceeded(quota, resetsAt: resetsAt, now: attempt.now), denial: denial, request: attempt.request, on: eventLoop)
+            case .full:
+                counted.succeed()
+                service.logger.error("per-identity quota table full; mint refused", metadata: ["caller": "\(attempt.caller.id)"])
+                return eventLoop.makeSucceededFuture(APIError.quotaTableFull.response(requestID: attempt.request.requestID, caller: attempt.caller.id))
+            }
+        }
         let request = attempt.request
         let record = AuditRecord.issued(issued, requestID: request.requestID, caller: attempt.caller.id,
                                         auth: attempt.authenticated.method.rawValue, remote: request.remoteAddress)
@@ -147,10 +176,11 @@ struct TokenEndpoint: Sendable {
         let counter = attempt.configuration.issuedCounter(attempt.caller.id)
         let promise = eventLoop.makePromise(of: ServerResponse.self)
         let logger = service.logger
+        let countsOnAudit = quotaCounted == nil
         service.state.audit.append(record) { result in
             switch result {
             case .success:
-                counter?.increment()
+                if countsOnAudit { counter?.increment() }
                 promise.succeed(success)
             case .failure(let error):
                 // Fail closed: the token was never released, so it does not exist.
@@ -158,11 +188,18 @@ struct TokenEndpoint: Sendable {
                 promise.succeed(APIError.auditUnavailable.response(requestID: request.requestID, caller: success.caller))
             }
         }
-        return promise.futureResult
+        guard let quotaCounted else { return promise.futureResult }
+        return promise.futureResult.and(quotaCounted).map { response, _ in
+            if response.status == .ok { counter?.increment() }
+            return response
+        }.flatMapErrorThrowing { error in
+            logger.error("state journal write failed; token withheld", metadata: ["request_id": "\(request.requestID)", "error": "\(error)"])
+            return APIError.stateUnavailable.response(requestID: request.requestID, caller: success.caller)
+        }
     }
 
     /// Answers `error`, recording the refusal first (except a 503, whose cause is logged).
-    private func reject(_ error: APIError, denial: AuditRecord, request: ServerRequest, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
+    func reject(_ error: APIError, denial: AuditRecord, request: ServerRequest, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
         let response = error.response(requestID: request.requestID, caller: denial.caller)
         guard error.status != .serviceUnavailable else { return eventLoop.makeSucceededFuture(response) }
         var record = denial
@@ -204,11 +241,11 @@ struct TokenEndpoint: Sendable {
                      alternateScheme: alternateScheme)
     }
 
-    /// `application/json`, with any parameters (`; charset=utf-8`), in any letter case.
-    /// Compared on bytes: this runs on every request.
-    private func isJSON(_ contentType: String?) -> Bool {
+    /// `expected` (`application/json`), with any parameters (`; charset=utf-8`), in any letter
+    /// case. Compared on bytes: this runs on every request.
+    static func hasMediaType(_ contentType: String?, _ expected: StaticString) -> Bool {
         guard let contentType else { return false }
-        let expected = "application/json".utf8
+        let expected = UnsafeBufferPointer(start: expected.utf8Start, count: expected.utf8CodeUnitCount)
         var utf8 = contentType.utf8[...]
         while let first = utf8.first, first == 0x20 || first == 0x09 { utf8 = utf8.dropFirst() }
         guard utf8.count >= expected.count,

@@ -18,9 +18,10 @@ struct TokenResponder: HTTPResponder {
         guard route.allows(request.method) else {
             return eventLoop.makeSucceededFuture(APIError.methodNotAllowed(allow: route.allow).response(requestID: request.requestID))
         }
+        if let action = route.action {
+            return tokens.handle(request, action: action, on: eventLoop)
+        }
         switch route {
-        case .tokens:
-            return tokens.handle(request, on: eventLoop)
         case .readyz:
             return operations.readiness(on: eventLoop)
         case _ where isTooLarge(request):
@@ -29,7 +30,7 @@ struct TokenResponder: HTTPResponder {
             return eventLoop.makeSucceededFuture(operations.health())
         case .metrics:
             return eventLoop.makeSucceededFuture(operations.metrics())
-        case .openapi, .unknown:
+        case .openapi, .unknown, .tokens, .revoke, .introspect, .block, .unblock:
             return eventLoop.makeSucceededFuture(operations.openAPIDocument())
         }
     }

@@ -15,6 +15,10 @@ public final class TokenService: Sendable {
         let secrets: Secrets
         let issuer: TokenIssuer
         let authenticator: CallerAuthenticator
+        /// Introspection answers "valid now" (no leeway); revocation reaches every token some
+        /// verifier may still accept (the usual leeway).
+        let introspector: TokenIntrospector
+        let revocationReader: TokenIntrospector
         /// `tokend_tokens_issued_total{caller}`, made when the callers are loaded: counting a
         /// token is then a dictionary read and an atomic add, no lock.
         let issuedCounters: [String: Counter]
@@ -24,6 +28,8 @@ public final class TokenService: Sendable {
 
     public let settings: ServerSettings
     public let state: SharedState
+    /// Revocations, blocks and quota counts (memory, kept durable by the state journal).
+    public let control: ControlState
     /// Services that run beside the server for the shared state (the PostgreSQL pool, the audit
     /// writer, the ledger purge), started before it and stopped after it.
     public let stateServices: [any Service]
@@ -42,21 +48,33 @@ public final class TokenService: Sendable {
         return pool
     }()
 
-    public init(settings: ServerSettings, secrets: Secrets, state: SharedState, stateServices: [any Service] = [],
-                stateReadiness: @escaping @Sendable () async -> String? = { nil }, metrics: ServerMetrics, logger: Logger) {
+    public init(settings: ServerSettings, secrets: Secrets, state: SharedState, control: ControlState = ControlState(),
+                stateServices: [any Service] = [], stateReadiness: @escaping @Sendable () async -> String? = { nil },
+                metrics: ServerMetrics, logger: Logger) {
         self.settings = settings
         self.state = state
+        self.control = control
         self.stateServices = stateServices
         self.stateReadiness = stateReadiness
         self.metrics = metrics
         self.logger = logger
         current = Mutex(Self.configuration(secrets, maximumSkew: settings.maximumSkew, metrics: metrics))
         metrics.reportAuditHead { [state] in state.audit.fileHead?.seq }
+        metrics.reportQuotaUse { [weak self, control] in
+            guard let callers = self?.configuration.secrets.callers else { return [] }
+            let now = WallClock.now()
+            return callers.compactMap { caller in
+                guard let quota = caller.quota, let used = control.quotaUse(of: caller, now: now) else { return nil }
+                return (caller.id, used, quota.limit)
+            }
+        }
     }
 
     private static func configuration(_ secrets: Secrets, maximumSkew: Int, metrics: ServerMetrics) -> Configuration {
         Configuration(secrets: secrets, issuer: TokenIssuer(secrets: secrets),
                       authenticator: CallerAuthenticator(secrets: secrets, maximumSkew: maximumSkew),
+                      introspector: TokenIntrospector(secrets: secrets, leeway: 0),
+                      revocationReader: TokenIntrospector(secrets: secrets, leeway: JWTVerifier.defaultLeeway),
                       issuedCounters: Dictionary(uniqueKeysWithValues: secrets.callers.map { ($0.id, metrics.issuedCounter(caller: $0.id)) }))
     }
 
@@ -76,6 +94,13 @@ public final class TokenService: Sendable {
         logger.notice("audit head seq=\(head.seq) link=\(head.link)", metadata: ["seq": "\(head.seq)", "link": "\(head.link)"])
     }
 
+    /// Why `secrets` cannot run with `control`, or nil: quotas must be counted durably (the
+    /// embedded state journal). With `--database` they are refused, not counted per replica.
+    public static func unsupported(_ secrets: Secrets, control: ControlState) -> String? {
+        guard !control.isDurable, let caller = secrets.callers.first(where: { $0.quota != nil || $0.identityQuota != nil }) else { return nil }
+        return "callers (id \"\(caller.id)\"): quota and identity_quota are not yet shared between replicas; with --database remove them (they work in the embedded mode)"
+    }
+
     /// `reloadSecrets` on the reload thread (SIGHUP, `--watch-secrets`).
     @discardableResult
     func reloadSecretsInBackground() async -> Bool {
@@ -90,8 +115,9 @@ public final class TokenService: Sendable {
             logger.notice("reload requested; --dev has no secrets file to reload")
             return false
         }
-        do {
+        do throws(SecretsError) {
             let secrets = try SecretsLoader.load(path: path)
+            if let problem = Self.unsupported(secrets, control: control) { throw SecretsError(problem) }
             let configuration = Self.configuration(secrets, maximumSkew: settings.maximumSkew, metrics: metrics)
             current.withLock { $0 = configuration }
             logger.notice("secrets reloaded", metadata: ["signing_keys": "\(secrets.signingKeys.count)", "callers": "\(secrets.callers.count)", "active_kid": "\(secrets.activeKey.kid)"])

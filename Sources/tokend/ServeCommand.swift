@@ -39,6 +39,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("audit-log"), help: ArgumentHelp("The audit log (JSON Lines). Env: TOKEND_AUDIT_LOG.", valueName: "path"))
     var auditLog: String?
 
+    @Option(name: .customLong("state-file"), help: ArgumentHelp(
+        "The state journal: revocations, blocks and quota counts, synced before each answer (default: tokend-state.jsonl beside the audit log; not used with --database). Env: TOKEND_STATE_FILE.",
+        valueName: "path"))
+    var stateFile: String?
+
+    @Option(name: .customLong("identity-quota-capacity"), help: ArgumentHelp(
+        "Per-identity quota counters held at most (default 200000); when full, mints that need a new one are refused. Env: TOKEND_IDENTITY_QUOTA_CAPACITY.",
+        valueName: "count"))
+    var identityQuotaCapacity: Int?
+
     @Option(name: .customLong("audit-sync"), help: ArgumentHelp(
         "durable (fdatasync before every answer, the default) or none (write only; survives a crash of tokend, not of the machine). Env: TOKEND_AUDIT_SYNC.",
         valueName: "mode"))
@@ -134,7 +144,18 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             throw CommandFailure.usage("no audit sink: give --audit-log or --database")
         }
-        let service = TokenService(settings: settings, secrets: secrets, state: shared.state, stateServices: shared.services,
+        let control: ControlState
+        if let statePath = settings.statePath {
+            do {
+                control = try ControlState(journalPath: statePath, identityQuotaCapacity: settings.identityQuotaCapacity)
+            } catch {
+                throw CommandFailure.usage("cannot open the state journal: \(error)")
+            }
+        } else {
+            control = ControlState(identityQuotaCapacity: settings.identityQuotaCapacity)
+        }
+        if let problem = TokenService.unsupported(secrets, control: control) { throw CommandFailure.usage(problem) }
+        let service = TokenService(settings: settings, secrets: secrets, state: shared.state, control: control, stateServices: shared.services,
                                    stateReadiness: shared.readiness, metrics: metrics, logger: logger)
         let scheme = settings.tls == nil ? "http" : "https"
         let tls: NIOSSLContext?
@@ -196,6 +217,14 @@ struct ServeCommand: AsyncParsableCommand {
         settings.secretsPath = dev ? nil : try Environment.require(secretsOptions.secrets, "--secrets", "TOKEND_SECRETS")
         // With a database the file is optional: written only when asked for.
         settings.auditLogPath = Environment.resolve(auditLog, "TOKEND_AUDIT_LOG") ?? (database ? nil : "tokend-audit.jsonl")
+        if !database {
+            let besideAuditLog = settings.auditLogPath.flatMap { path in path.lastIndex(of: "/").map { String(path[...$0]) } } ?? ""
+            settings.statePath = Environment.resolve(stateFile, "TOKEND_STATE_FILE") ?? besideAuditLog + "tokend-state.jsonl"
+        } else if Environment.resolve(stateFile, "TOKEND_STATE_FILE") != nil {
+            throw .usage("--state-file is for the embedded mode; with --database there is no state file")
+        }
+        settings.identityQuotaCapacity = try Environment.integer(identityQuotaCapacity, "--identity-quota-capacity", "TOKEND_IDENTITY_QUOTA_CAPACITY",
+                                                                 in: 1...100_000_000, default: settings.identityQuotaCapacity)
         if let text = Environment.resolve(auditSync, "TOKEND_AUDIT_SYNC") {
             guard let mode = AuditLog.SyncMode(rawValue: text) else { throw .usage("--audit-sync must be durable or none") }
             settings.auditSync = mode

@@ -8,6 +8,10 @@ public struct AuditRecord: Sendable, Equatable {
         case requestRejected = "request.rejected"
         /// Start-up cut a torn tail left by a crash: how much, and its hash.
         case auditRepaired = "audit.repaired"
+        /// A token, a jti or an identity's tokens revoked before they expire.
+        case tokenRevoked = "token.revoked"
+        case identityBlocked = "identity.blocked"
+        case identityUnblocked = "identity.unblocked"
     }
 
     public var event: Event
@@ -33,6 +37,9 @@ public struct AuditRecord: Sendable, Equatable {
     /// For `auth.denied`: the key id the request claimed. Only claimed — never verified — so it
     /// is not written as `caller` (issue #10, finding 10).
     public var claimedKeyID: String?
+    /// For `token.revoked` by identity: the cut-off; for `identity.blocked`: the block's end.
+    public var issuedBefore: Int?
+    public var until: Int?
 
     public init(event: Event, requestID: String, caller: String? = nil, auth: String? = nil, remote: String? = nil,
                 identity: String? = nil, grants: [String]? = nil, ttlRequested: Int? = nil, ttl: Int? = nil,
@@ -111,6 +118,8 @@ public struct AuditRecord: Sendable, Equatable {
         field("\"count\"", count)
         field("\"cut_bytes\"", cutBytes)
         field("\"cut_sha256\"", cutSHA256)
+        field("\"issued_before\"", issuedBefore.map { Timestamp.rfc3339(unixSeconds: $0) })
+        field("\"until\"", until.map { Timestamp.rfc3339(unixSeconds: $0) })
         writer.raw(",\"prev\":"); writer.string(prev)
         writer.raw("}")
         return writer.bytes

@@ -10,9 +10,14 @@ public struct Caller: Sendable, CustomStringConvertible {
     public let signingKeyID: String?
     /// Requests per second; nil means unlimited.
     public let rateLimit: Double?
+    public let permissions: Set<Permission>
+    /// Tokens this caller may mint per window, and per identity per window; nil means unbounded.
+    public let quota: Quota?
+    public let identityQuota: Quota?
 
     public init(id: String, apiKeySHA256: Digest? = nil, hmacKey: HMACKey? = nil, grants: Set<String>,
-                maxTTL: Int? = nil, signingKeyID: String? = nil, rateLimit: Double? = nil) {
+                maxTTL: Int? = nil, signingKeyID: String? = nil, rateLimit: Double? = nil,
+                permissions: Set<Permission> = Permission.defaults, quota: Quota? = nil, identityQuota: Quota? = nil) {
         self.id = id
         self.apiKeySHA256 = apiKeySHA256
         self.hmacKey = hmacKey
@@ -20,7 +25,12 @@ public struct Caller: Sendable, CustomStringConvertible {
         self.maxTTL = maxTTL
         self.signingKeyID = signingKeyID
         self.rateLimit = rateLimit
+        self.permissions = permissions
+        self.quota = quota
+        self.identityQuota = identityQuota
     }
+
+    public func may(_ permission: Permission) -> Bool { permissions.contains(permission) }
 
     public var description: String { "Caller(\(id))" }
 }

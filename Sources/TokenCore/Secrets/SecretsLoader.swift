@@ -155,6 +155,9 @@ public enum SecretsLoader {
         let maxTTL = try entry.integer("max_ttl")
         let signingKeyID = try entry.string("signing_key", required: false)
         let rateLimit = try entry.number("rate_limit")
+        let permissionNames = try entry.stringArray("permissions")
+        let quota = try entry.quota("quota")
+        let identityQuota = try entry.quota("identity_quota")
         try entry.rejectUnknownKeys()
         var digest: Digest?
         if let apiKeyHash {
@@ -177,8 +180,19 @@ public enum SecretsLoader {
         if let rateLimit, !(rateLimit > 0 && rateLimit.isFinite) {
             throw entry.error("rate_limit", "must be a positive number of requests per second")
         }
+        var permissions = Permission.defaults
+        if let permissionNames {
+            permissions = []
+            for name in permissionNames {
+                guard let permission = Permission(rawValue: name) else {
+                    throw entry.error("permissions", "has \"\(name)\"; each must be one of \(Permission.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+                }
+                permissions.insert(permission)
+            }
+        }
         return Caller(id: id, apiKeySHA256: digest, hmacKey: hmacSecret.map { HMACKey(utf8: $0) },
-                      grants: Set(grants), maxTTL: maxTTL, signingKeyID: signingKeyID, rateLimit: rateLimit)
+                      grants: Set(grants), maxTTL: maxTTL, signingKeyID: signingKeyID, rateLimit: rateLimit,
+                      permissions: permissions, quota: quota, identityQuota: identityQuota)
     }
 
     /// `REPLACE-ME` (secrets.example), `CHANGE_ME` and friends in any case and punctuation, or a
@@ -256,6 +270,15 @@ struct TOMLEntry {
         case .float(let number): return number
         default: throw error(key, "must be a number")
         }
+    }
+
+    /// `"N/minute"`, `"N/hour"` or `"N/day"`, N a positive integer.
+    mutating func quota(_ key: String) throws(SecretsError) -> Quota? {
+        guard let text = try string(key, required: false) else { return nil }
+        guard let quota = Quota(parsing: text) else {
+            throw error(key, "must be \"N/minute\", \"N/hour\" or \"N/day\" with N a positive integer (was \"\(text)\")")
+        }
+        return quota
     }
 
     mutating func stringArray(_ key: String) throws(SecretsError) -> [String]? {

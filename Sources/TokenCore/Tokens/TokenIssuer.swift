@@ -20,9 +20,11 @@ public struct TokenIssuer: Sendable {
         let key: SigningKey
         let allowedGrants: Set<String>?
         let callerMaximum: Int?
+        var clientID: String?
         switch requester {
         case .caller(let caller):
             key = secrets.signingKey(for: caller)
+            clientID = caller.id
             allowedGrants = caller.grants
             callerMaximum = caller.maxTTL
         case .operator(let keyID):
@@ -41,7 +43,7 @@ public struct TokenIssuer: Sendable {
         let grants = try GrantRules.validate(request.grants, allowed: allowedGrants, twilioProfile: isTwilio)
         let decision = TTLPolicy.clamp(request.ttl, callerMaximum: callerMaximum)
         let minted = TokenMinter.mint(identity: request.identity, grants: grants, ttl: decision.ttl,
-                                      now: now, key: key, issuer: secrets.issuer)
+                                      now: now, key: key, issuer: secrets.issuer, clientID: clientID)
         return IssuedToken(token: minted.token, identity: request.identity, ttl: decision.ttl,
                            requestedTTL: request.ttl, issuedAt: now, jti: minted.jti, kid: key.kid,
                            grantNames: grants.keys, warnings: decision.warning.map { [$0] } ?? [])

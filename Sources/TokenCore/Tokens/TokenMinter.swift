@@ -6,8 +6,11 @@ public enum TokenMinter {
         public let jti: String
     }
 
+    /// - Parameter clientID: the caller that asked for the token: a generic token carries it as
+    ///   RFC 9068's `client_id`, so any replica can tell whose token it is (introspection,
+    ///   revocation by the minting caller). Twilio's layout has no such claim.
     public static func mint(identity: String, grants: JSONObject, ttl: Int, now: Int,
-                            key: SigningKey, issuer: String) -> Minted {
+                            key: SigningKey, issuer: String, clientID: String? = nil) -> Minted {
         var writer = JSONWriter(capacity: 320)
         let jti: String
         switch key.profile {
@@ -19,6 +22,7 @@ public enum TokenMinter {
             writer.raw(",\"nbf\":"); writer.integer(now)
             writer.raw(",\"exp\":"); writer.integer(now + ttl)
             writer.raw(",\"jti\":"); writer.string(jti)
+            if let clientID { writer.raw(",\"client_id\":"); writer.string(clientID) }
         case .twilio(let accountSID):
             // twilio-python's AccessToken: jti is "<API key SID>-<issued at>", no iat.
             jti = "\(key.kid)-\(now)"

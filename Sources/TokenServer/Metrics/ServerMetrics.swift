@@ -106,9 +106,22 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
         auditHead.withLock { $0 = provider }
     }
 
+    private let quotaUse = Mutex<(@Sendable () -> [(caller: String, used: Int, limit: Int)])?>(nil)
+
+    /// Each caller's use of its quota in the current window, read when `/metrics` is scraped.
+    func reportQuotaUse(_ provider: @escaping @Sendable () -> [(caller: String, used: Int, limit: Int)]) {
+        quotaUse.withLock { $0 = provider }
+    }
+
     func render() -> [UInt8] {
         var text = PrometheusText()
         http.render(into: &text)
+        if let uses = quotaUse.withLock({ $0 })?(), !uses.isEmpty {
+            text.family("tokend_quota_used", type: "gauge", help: "Tokens this caller minted in its current quota window (all replicas).")
+            for use in uses { text.sample("tokend_quota_used", labels: [("caller", use.caller)], value: Double(use.used)) }
+            text.family("tokend_quota_limit", type: "gauge", help: "The caller's quota: tokens per window.")
+            for use in uses { text.sample("tokend_quota_limit", labels: [("caller", use.caller)], value: Double(use.limit)) }
+        }
         if let seq = auditHead.withLock({ $0 })?() {
             text.family("tokend_audit_last_seq", type: "gauge", help: "The seq of the last record in the audit log file (its head; see audit verify --head).")
             text.sample("tokend_audit_last_seq", labels: [], value: Double(seq))

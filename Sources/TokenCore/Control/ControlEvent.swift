@@ -1,0 +1,34 @@
+/// A change to what tokens are good for or how many may be minted. Each one is durable (in the
+/// state journal and as an audit record) before its answer is sent, and is replayed at start.
+public enum ControlEvent: Sendable, Equatable {
+    /// One token (or, by `jti` alone, every token with that id). `identity` narrows a Twilio
+    /// token, whose jti is only unique per key and second. `scope` is the revoking caller when it
+    /// may revoke only its own tokens; nil for any caller's.
+    case revokeToken(jti: String, identity: String?, scope: String?, expires: Int)
+    /// Every token for `identity` issued before `issuedBefore` (Unix seconds).
+    case revokeIdentity(identity: String, issuedBefore: Int, scope: String?)
+    /// No token for `identity` from `at` until `until` (nil: until unblocked); the identity's
+    /// tokens issued before `at` stop being valid.
+    case block(identity: String, at: Int, until: Int?)
+    /// Lifts a block; tokens issued up to `at` stay revoked.
+    case unblock(identity: String, at: Int)
+    /// One token counted against a quota window.
+    case quotaUse(QuotaKey)
+}
+
+/// A quota window's counter: a caller's (identity nil) or a caller's for one identity.
+public struct QuotaKey: Sendable, Hashable {
+    public let caller: String
+    public let identity: String?
+    public let windowStart: Int
+    public let windowSeconds: Int
+
+    public init(caller: String, identity: String?, windowStart: Int, windowSeconds: Int) {
+        self.caller = caller
+        self.identity = identity
+        self.windowStart = windowStart
+        self.windowSeconds = windowSeconds
+    }
+
+    public var windowEnd: Int { windowStart + windowSeconds }
+}

@@ -1,0 +1,162 @@
+import Synchronization
+
+/// What tokens are still good for and how many more may be minted: the revocations, blocks and
+/// quota counts of one instance, in memory for the request path (introspection and the mint
+/// checks never wait on a disk or a database), made durable by the state journal.
+public final class ControlState: Sendable {
+    private struct Tables {
+        var revocations = RevocationSet()
+        var quotas: QuotaCounters
+        var lastPurge = 0
+    }
+
+    /// Per-identity quota counters held at most (see `QuotaCounters`).
+    public static let defaultIdentityQuotaCapacity = 200_000
+    /// A revoked entry is kept while a token it names could still be accepted somewhere: the
+    /// longest lifetime plus the verifier's leeway for clock drift.
+    public static let entryLifetime = TTLPolicy.maximum + JWTVerifier.defaultLeeway
+
+    private let tables: Mutex<Tables>
+    private let journal: ControlJournal?
+
+    /// Memory only (tests, `--dev` without a state file): nothing survives a restart.
+    public init(identityQuotaCapacity: Int = defaultIdentityQuotaCapacity) {
+        tables = Mutex(Tables(quotas: QuotaCounters(identityCapacity: identityQuotaCapacity)))
+        journal = nil
+    }
+
+    /// Loads the journal at `journalPath` (creating it), drops what has expired, and keeps it.
+    public init(journalPath: String, identityQuotaCapacity: Int = defaultIdentityQuotaCapacity,
+                now: Int = WallClock.now()) throws(ControlJournal.Failure) {
+        var loaded = Tables(quotas: QuotaCounters(identityCapacity: Int.max))
+        journal = try ControlJournal(path: journalPath, replay: { event, count in
+            Self.apply(event, count: count, to: &loaded)
+        }, compacted: {
+            loaded.revocations.purge(now: now, maximumLifetime: Self.entryLifetime)
+            loaded.quotas.purge(now: now)
+            return Self.lines(of: loaded)
+        })
+        loaded.quotas = loaded.quotas.withCapacity(identityQuotaCapacity)
+        loaded.lastPurge = now
+        tables = Mutex(loaded)
+    }
+
+    public var isDurable: Bool { journal != nil }
+
+    // MARK: Mint-path checks
+
+    /// Whether a block on `identity` is in force: no caller gets a token for it.
+    public func isBlocked(_ identity: String, now: Int) -> Bool {
+        tables.withLock { $0.revocations.block(for: identity, now: now) != nil }
+    }
+
+    public enum QuotaDecision: Sendable, Equatable {
+        case admitted(crossedWarning: Bool)
+        case exceeded(Quota, resetsAt: Int)
+        /// The per-identity table is full: refused rather than counted nowhere.
+        case full
+    }
+
+    /// Counts a token against the caller's quotas (in memory at once, so that concurrent mints
+    /// see each other) and, when admitted, makes the count durable before `completion`.
+    public func reserveQuota(caller: Caller, identity: String, now: Int, completion: @escaping ControlJournal.Completion) -> QuotaDecision {
+        guard caller.quota != nil || caller.identityQuota != nil else {
+            completion(.success(()))
+            return .admitted(crossedWarning: false)
+        }
+        let decision = tables.withLock { tables in
+            Self.purgeIfDue(&tables, now: now)
+            return tables.quotas.reserve(caller: caller, identity: identity, now: now)
+        }
+        switch decision {
+        case .admitted(let keys, let crossed):
+            persist(keys.map(ControlEvent.quotaUse), completion: completion)
+            return .admitted(crossedWarning: crossed)
+        case .exceeded(let quota, let resetsAt):
+            return .exceeded(quota, resetsAt: resetsAt)
+        case .full:
+            return .full
+        }
+    }
+
+    /// The tokens counted in the caller's current quota window.
+    public func quotaUse(of caller: Caller, now: Int) -> Int? {
+        guard let quota = caller.quota else { return nil }
+        let key = QuotaKey(caller: caller.id, identity: nil, windowStart: quota.windowStart(at: now), windowSeconds: quota.window.seconds)
+        return tables.withLock { $0.quotas.count(key) }
+    }
+
+    // MARK: Introspection
+
+    /// Whether a token that verified is nonetheless no longer good. `owns(callerID)` says whether
+    /// that caller minted it.
+    public func isRevoked(jti: String, identity: String, issuedAt: Int, now: Int, owns: (String) -> Bool) -> Bool {
+        tables.withLock { $0.revocations.isRevoked(jti: jti, identity: identity, issuedAt: issuedAt, now: now, owns: owns) }
+    }
+
+    public var revokedTokenCount: Int { tables.withLock { $0.revocations.tokenCount } }
+
+    // MARK: Changes
+
+    /// Makes `event` durable, then applies it; `completion` runs after both (or on failure,
+    /// with nothing applied).
+    public func record(_ event: ControlEvent, completion: @escaping ControlJournal.Completion) {
+        persist([event]) { [self] result in
+            if case .success = result {
+                tables.withLock { Self.apply(event, count: 1, to: &$0) }
+            }
+            completion(result)
+        }
+    }
+
+    private func persist(_ events: [ControlEvent], completion: @escaping ControlJournal.Completion) {
+        guard let journal else { return completion(.success(())) }
+        journal.append(events, completion: completion)
+    }
+
+    private static func apply(_ event: ControlEvent, count: Int, to tables: inout Tables) {
+        switch event {
+        case .revokeToken(let jti, let identity, let scope, let expires):
+            tables.revocations.revokeToken(jti: jti, identity: identity, scope: scope, expires: expires)
+        case .revokeIdentity(let identity, let issuedBefore, let scope):
+            tables.revocations.revokeIdentity(identity, issuedBefore: issuedBefore, scope: scope)
+        case .block(let identity, let at, let until):
+            tables.revocations.block(identity, at: at, until: until)
+        case .unblock(let identity, let at):
+            tables.revocations.unblock(identity, at: at)
+        case .quotaUse(let key):
+            tables.quotas.add(key, count: count)
+        }
+    }
+
+    /// Expired entries go at most once a minute, on the request path's lock: the cost is one
+    /// pass over the tables (measured in the README's benchmarks), the alternative unbounded growth.
+    private static func purgeIfDue(_ tables: inout Tables, now: Int) {
+        guard now - tables.lastPurge >= 60 else { return }
+        tables.lastPurge = now
+        tables.revocations.purge(now: now, maximumLifetime: entryLifetime)
+        tables.quotas.purge(now: now)
+    }
+
+    /// Everything still in force, as journal lines (a compacted journal).
+    private static func lines(of tables: Tables) -> [[UInt8]] {
+        var lines: [[UInt8]] = []
+        for (jti, entries) in tables.revocations.tokens {
+            for entry in entries {
+                lines.append(ControlEvent.revokeToken(jti: jti, identity: entry.identity, scope: entry.scope, expires: entry.expires).line())
+            }
+        }
+        for (identity, entries) in tables.revocations.identities {
+            for entry in entries {
+                lines.append(ControlEvent.revokeIdentity(identity: identity, issuedBefore: entry.issuedBefore, scope: entry.scope).line())
+            }
+        }
+        for (identity, block) in tables.revocations.blocks {
+            lines.append(ControlEvent.block(identity: identity, at: block.at, until: block.until).line())
+        }
+        for (key, count) in tables.quotas.counts {
+            lines.append(ControlEvent.quotaLine(key, count: count))
+        }
+        return lines
+    }
+}
