@@ -27,3 +27,39 @@ struct CallerCredentialOptions: ParsableArguments {
         throw .usage("give --api-key, or --key-id with --hmac-secret")
     }
 }
+
+/// A running tokend and how to authenticate to it: `--url` and the caller's credentials, for
+/// every command that calls the HTTP API as a caller.
+struct CallerCallOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Base URL of a running tokend (http://127.0.0.1:8080). Env: TOKEND_URL.", valueName: "url"))
+    var url: String?
+
+    @OptionGroup var credentials: CallerCredentialOptions
+
+    /// POSTs the JSON `body` to `path` under `--url`, authenticated (a Bearer API key, or signed).
+    func post(_ body: [UInt8], to path: String) async throws -> HTTPCall.Answer {
+        let base = try Environment.require(url, "--url", "TOKEND_URL")
+        return try await credentials.post(body, to: base.trimmingSuffix("/") + path)
+    }
+}
+
+extension CallerCredentialOptions {
+    func post(_ body: [UInt8], to url: String) async throws -> HTTPCall.Answer {
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
+        switch try credential() {
+        case .apiKey(let key):
+            headers.append(("Authorization", "Bearer \(key)"))
+        case .signature(let signer):
+            guard let parts = RequestParts(method: "POST", url: url, body: body) else {
+                throw CommandFailure.usage("--url must be an absolute http:// or https:// URL")
+            }
+            do {
+                headers += try signer.sign(parts, created: WallClock.now())
+            } catch {
+                throw CommandFailure.usage(error.message)
+            }
+        }
+        return try await HTTPCall.send(method: "POST", url: url, headers: headers, body: body)
+    }
+}
+

@@ -92,23 +92,8 @@ struct MintCommand: AsyncParsableCommand {
         if let ttl = request.ttl { writer.raw(",\"ttl\":"); writer.integer(ttl) }
         if let grants = request.grants { writer.raw(",\"grants\":"); writer.value(grants) }
         writer.raw("}")
-        let body = writer.bytes
         let url = base.trimmingSuffix("/") + "/v1/tokens"
-        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
-        switch try credentials.credential() {
-        case .apiKey(let key):
-            headers.append(("Authorization", "Bearer \(key)"))
-        case .signature(let signer):
-            guard let parts = RequestParts(method: "POST", url: url, body: body) else {
-                throw CommandFailure.usage("--url must be an absolute http:// or https:// URL")
-            }
-            do {
-                headers += try signer.sign(parts, created: WallClock.now())
-            } catch {
-                throw CommandFailure.usage(error.message)
-            }
-        }
-        let answer = try await HTTPCall.send(method: "POST", url: url, headers: headers, body: body)
+        let answer = try await credentials.post(writer.bytes, to: url)
         guard answer.status == 200, case .object(let response)? = try? JSONParser.parse(answer.body),
               let token = response["token"]?.stringValue else {
             throw CommandFailure.refused(HTTPCall.errorMessage(answer))

@@ -21,6 +21,7 @@ struct Tokend: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, MintCommand.self, VerifyCommand.self, DecodeCommand.self, KeygenCommand.self,
             SignCommand.self, AuditCommand.self, DatabaseCommand.self, HealthCommand.self,
+            RevokeCommand.self, IntrospectCommand.self, BlockCommand.self, UnblockCommand.self,
         ]
     )
 

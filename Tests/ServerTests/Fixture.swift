@@ -9,6 +9,9 @@ struct Fixture {
     let auditPath: String
     let server: ServerProcess
 
+    /// The state journal: in the fixture's directory, whatever the audit path (`/dev/full`).
+    var statePath: String { directory.url.appendingPathComponent("state.jsonl").path }
+
     var base: String { server.baseURL }
 
     static func start(_ extraArguments: [String] = [], secrets: String = SampleSecrets.toml,
@@ -16,7 +19,8 @@ struct Fixture {
         let directory = try TemporaryDirectory()
         let secretsPath = try directory.write("secrets.toml", secrets)
         let auditPath = auditPath ?? directory.url.appendingPathComponent("audit.jsonl").path
-        let server = try await ServerProcess(["--secrets", secretsPath, "--port", "0", "--audit-log", auditPath] + extraArguments,
+        let stateArguments = extraArguments.contains("--state-file") ? [] : ["--state-file", directory.url.appendingPathComponent("state.jsonl").path]
+        let server = try await ServerProcess(["--secrets", secretsPath, "--port", "0", "--audit-log", auditPath] + stateArguments + extraArguments,
                                              environment: environment)
         return Fixture(directory: directory, secretsPath: secretsPath, auditPath: auditPath, server: server)
     }
