@@ -18,6 +18,7 @@ active = true
 id = "fuzzer"
 api_key_sha256 = "$(printf %s "$API_KEY" | sha256sum | cut -d' ' -f1)"
 grants = ["data_sync", "chat", "video", "voice"]
+permissions = ["mint", "revoke", "revoke_any", "introspect", "block"]
 TOML
 chmod 600 "$WORK/secrets.toml"
 "$TOKEND" serve --secrets "$WORK/secrets.toml" --port 0 --audit-log "$WORK/audit.jsonl" >"$WORK/out" 2>"$WORK/err" &
