@@ -23,6 +23,8 @@ API_KEY=$(sed -n 's/^#   API key: //p' "$WORK/secrets.toml")
 HMAC_SECRET=$(sed -n 's/^hmac_secret = "\(.*\)"/\1/p' "$WORK/secrets.toml")
 SLOW_KEY="tkd_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')"
 SLOW_SECRET="$(head -c 48 /dev/urandom | base64 | tr '+/' '-_')"
+RESOURCE_KEY="tkd_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')"
+RESOURCE_SECRET="$(head -c 48 /dev/urandom | base64 | tr '+/' '-_')"
 cat >> "$WORK/secrets.toml" <<TOML
 [[callers]]
 id = "slow"
@@ -30,6 +32,12 @@ api_key_sha256 = "$(printf %s "$SLOW_KEY" | sha256sum | cut -d' ' -f1)"
 hmac_secret = "$SLOW_SECRET"
 grants = ["data_sync"]
 rate_limit = 1
+
+[[callers]]
+id = "resource"
+api_key_sha256 = "$(printf %s "$RESOURCE_KEY" | sha256sum | cut -d' ' -f1)"
+hmac_secret = "$RESOURCE_SECRET"
+permissions = ["introspect"]
 TOML
 
 tokend serve --secrets "$WORK/secrets.toml" --port 0 --audit-log "$WORK/audit.jsonl" >"$WORK/serve.out" 2>"$WORK/serve.err" &
@@ -84,6 +92,30 @@ for name in python-requests-http-signature python-http-message-signatures node g
       echo "ok   $name ($method): waited out $((after - before)) answer(s) of 429 and retried, signed anew"; passes=$((passes + 1))
     else
       echo "FAIL $name ($method): the rate limit was never reached, so its retry was not exercised"; failures=$((failures + 1))
+    fi
+  done
+done
+
+# The resource-server recipes: a token is active (asked once for two lookups: the cache), then
+# revoked by its minter, then inactive.
+introspections() { curl -s "$TOKEND_URL/metrics" | sed -n 's/^tokend_http_requests_total{route="\/v1\/tokens\/introspect",status="200"} //p' | head -1; }
+for name in python node; do
+  case $name in
+    python) command=("$PYTHON" "$EXAMPLES/python/introspect.py") ;;
+    node) command=(node "$EXAMPLES/node/introspect.mjs") ;;
+  esac
+  for method in api-key hmac; do
+    if [ "$method" = api-key ]; then env=(-u TOKEND_KEY_ID TOKEND_API_KEY="$RESOURCE_KEY"); else env=(-u TOKEND_API_KEY TOKEND_KEY_ID=resource TOKEND_HMAC_SECRET="$RESOURCE_SECRET"); fi
+    token=$(TOKEND_API_KEY="$API_KEY" tokend mint --url "$TOKEND_URL" --identity carol)
+    before=$(introspections); before=${before:-0}
+    first=$(env "${env[@]}" "${command[@]}" "$token" "$token" 2>&1) || true
+    after=$(introspections)
+    TOKEND_API_KEY="$API_KEY" tokend revoke --url "$TOKEND_URL" --token "$token" >/dev/null
+    second=$(env "${env[@]}" "${command[@]}" "$token" 2>&1) || true
+    if [ "$first" = "$(printf 'active carol my-backend\nactive carol my-backend')" ] && [ "$((after - before))" -eq 1 ] && [ "$second" = inactive ]; then
+      echo "ok   introspect $name ($method): active (one request for two lookups), then inactive after the revocation"; passes=$((passes + 1))
+    else
+      echo "FAIL introspect $name ($method): first=[$first] requests=$((after - before)) after-revoke=[$second]"; failures=$((failures + 1))
     fi
   done
 done

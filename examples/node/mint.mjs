@@ -7,6 +7,7 @@
 // With TOKEND_API_KEY it sends the API key; with TOKEND_KEY_ID and TOKEND_HMAC_SECRET it signs
 // every request (RFC 9421, hmac-sha256). Prints one token per identity, a line each.
 import { createHash, createHmac, randomBytes } from "node:crypto";
+import { pathToFileURL } from "node:url";
 
 const base = (process.env.TOKEND_URL ?? "http://127.0.0.1:8080").replace(/\/$/, "");
 
@@ -64,9 +65,12 @@ export async function mint(identity, grants = {}, ttl = 3600, attempts = 4) {
   }
 }
 
-const identities = process.argv.slice(2);
-for (const identity of identities.length ? identities : ["alice"]) {
-  const answer = await mint(identity, { data_sync: {} });
-  for (const warning of answer.warnings) console.error(`warning: ${warning}`);
-  console.log(answer.token);
+// Run as a program (not imported, as introspect.mjs imports signatureHeaders).
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const identities = process.argv.slice(2);
+  for (const identity of identities.length ? identities : ["alice"]) {
+    const answer = await mint(identity, { data_sync: {} });
+    for (const warning of answer.warnings) console.error(`warning: ${warning}`);
+    console.log(answer.token);
+  }
 }
