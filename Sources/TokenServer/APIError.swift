@@ -49,6 +49,9 @@ struct APIError: Error {
     static let stateUnavailable = APIError(status: .serviceUnavailable, code: "state_unavailable",
                                            message: "the state journal cannot be written; nothing was changed or issued")
 
+    static let stateNotShared = APIError(status: .serviceUnavailable, code: "state_unavailable",
+                                         message: "revocations and blocks are not yet shared between replicas with --database; nothing was changed")
+
     static func invalidControlRequest(_ message: String) -> APIError {
         APIError(status: .badRequest, code: "invalid_request", message: message)
     }

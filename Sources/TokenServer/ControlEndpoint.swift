@@ -21,6 +21,10 @@ struct ControlEndpoint {
         guard isForm ? (action == .revoke || action == .introspect) : TokenEndpoint.hasMediaType(contentType, "application/json") else {
             return endpoint.reject(.unsupportedMediaType, denial: attempt.denial, request: attempt.request, on: eventLoop)
         }
+        // A change that one replica would hold alone, and lose at its restart, is not made at all.
+        guard action == .introspect || service.control.isDurable else {
+            return eventLoop.makeSucceededFuture(APIError.stateNotShared.response(requestID: attempt.request.requestID, caller: attempt.caller.id))
+        }
         do {
             let body = try ControlRequest(body: attempt.body, isForm: isForm)
             switch action {

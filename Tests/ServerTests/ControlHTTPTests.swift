@@ -293,4 +293,59 @@ import TokenCore
         #expect(usage.status == 2)
         await fixture.server.stop()
     }
+
+    /// Ending live Twilio tokens: a new API key, then the old one removed — one reload each.
+    @Test func twilioKeyRotationEndsTheOldTokens() async throws {
+        let newKid = "SK" + String(repeating: "ab", count: 16)
+        let twilioWeb = Self.secrets.replacingOccurrences(of: "max_ttl = 28800", with: "max_ttl = 28800\nsigning_key = \"\(SampleSecrets.twilioKid)\"")
+        let fixture = try await Fixture.start(secrets: twilioWeb)
+        let old = try unwrap(try await Self.mint(fixture).token)
+        #expect(try await Self.introspect(fixture, old)["iss"]?.stringValue == SampleSecrets.twilioKid)
+
+        // Step 2: the new key beside the old one; the caller signs with it.
+        let newKey = """
+
+        [[signing_keys]]
+        kid = "\(newKid)"
+        secret = "the-new-twilio-api-key-secret-0123456789"
+        account_sid = "\(SampleSecrets.accountSID)"
+        profile = "twilio"
+
+        """
+        let rotated = Self.secrets.replacingOccurrences(of: "max_ttl = 28800", with: "max_ttl = 28800\nsigning_key = \"\(newKid)\"")
+            .replacingOccurrences(of: "[[callers]]\nid = \"web\"", with: newKey + "[[callers]]\nid = \"web\"")
+        try await Self.reload(fixture, rotated, count: 1)
+        let new = try unwrap(try await Self.mint(fixture).token)
+        #expect(try await Self.introspect(fixture, new)["iss"]?.stringValue == newKid)
+        #expect(try await Self.introspect(fixture, old)["active"] == .bool(true), "the old key still verifies until it is removed")
+
+        // Step 3: the old key removed: its tokens are no longer accepted.
+        let withoutOld = rotated.replacingOccurrences(of: """
+        [[signing_keys]]
+        kid = "\(SampleSecrets.twilioKid)"
+        secret = "\(SampleSecrets.twilioSecret)"
+        account_sid = "\(SampleSecrets.accountSID)"
+        profile = "twilio"
+
+        """, with: "")
+        #expect(withoutOld != rotated)
+        try await Self.reload(fixture, withoutOld, count: 2)
+        #expect(try await Self.introspect(fixture, old)["active"] == .bool(false))
+        #expect(try await Self.introspect(fixture, new)["active"] == .bool(true))
+        let verify = try Executables.run(Executables.tokend, ["verify", "--secrets", fixture.secretsPath, old])
+        #expect(verify.status == 1, "\(verify.stdout)\(verify.stderr)")
+        await fixture.server.stop()
+    }
+
+    static func reload(_ fixture: Fixture, _ secrets: String, count: Int) async throws {
+        try Data(secrets.utf8).write(to: URL(fileURLWithPath: fixture.secretsPath))
+        fixture.server.signal(SIGHUP)
+        let deadline = Date().addingTimeInterval(20)
+        while fixture.server.stderr.components(separatedBy: "secrets reloaded").count - 1 < count {
+            guard Date() < deadline else { throw ReloadTimedOut(stderr: fixture.server.stderr) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    struct ReloadTimedOut: Error { let stderr: String }
 }

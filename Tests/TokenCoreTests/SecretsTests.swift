@@ -103,8 +103,11 @@ struct SecretsTests {
         let filled = secretsFilled
             .replacingOccurrences(of: String(repeating: "0", count: 64), with: KeyMaterial.apiKeySHA256Hex("tkd_first-test-key"))
             .replacingOccurrences(of: String(repeating: "1", count: 64), with: KeyMaterial.apiKeySHA256Hex("tkd_second-test-key"))
+            .replacingOccurrences(of: String(repeating: "2", count: 64), with: KeyMaterial.apiKeySHA256Hex("tkd_third-test-key"))
         let secrets = try SecretsLoader.parse(toml: filled)
-        #expect(secrets.callers.map(\.id) == ["web-backend", "video-rooms"])
+        #expect(secrets.callers.map(\.id) == ["web-backend", "video-rooms", "api-gateway"])
+        #expect(secrets.callers[0].quota == Quota(limit: 100000, window: .day) && secrets.callers[0].identityQuota == Quota(limit: 48, window: .day))
+        #expect(secrets.callers[2].permissions == [.introspect])
         #expect(secrets.auditKey != nil)
         #expect(secrets.signingKey(for: secrets.callers[1]).kid == "SK00000000000000000000000000000000")
     }
