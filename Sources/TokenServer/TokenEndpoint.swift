@@ -12,21 +12,17 @@ import TokenCore
 /// (revoke, introspect, block, unblock) are in `ControlEndpoint`.
 ///
 /// Runs on the connection's event loop. On the embedded state (memory and the audit file) there
-/// is no task and no suspension: the checks are synchronous and the audit writer completes a
-/// promise. Only PostgreSQL's rate limiter and ledger, being round trips, go through one task.
+/// is no task and no suspension: the rate limiter and the replay ledger answer their completion
+/// forms on the spot and the audit writer completes a promise. Only PostgreSQL's, being round
+/// trips, go through a task (inside their own completion forms).
 struct TokenEndpoint: Sendable {
     let service: TokenService
-    /// The in-memory limiter and ledger, when those are the state: called directly.
-    private let immediateLimiter: InMemoryRateLimiter?
-    private let immediateLedger: InMemoryReplayLedger?
     /// How signatures may name the scheme: settled at start-up, not per request.
     private let publicScheme: String
     private let alternateScheme: String?
 
     init(service: TokenService) {
         self.service = service
-        immediateLimiter = service.state.rateLimiter as? InMemoryRateLimiter
-        immediateLedger = service.state.replayLedger as? InMemoryReplayLedger
         publicScheme = service.settings.publicScheme
         alternateScheme = service.settings.alternateScheme
     }
@@ -71,43 +67,47 @@ struct TokenEndpoint: Sendable {
         denial.auth = authenticated.method.rawValue
         let attempt = Attempt(request: request, body: body, authenticated: authenticated, configuration: configuration, now: now, denial: denial)
 
-        if let admission = admitImmediately(attempt) {
+        let handoff = AdmissionHandoff<Admission>()
+        admit(attempt) { handoff.complete($0) }
+        switch handoff.result(orPromiseOn: eventLoop) {
+        case .now(.success(let admission)):
             return proceed(attempt, admission, action: action, on: eventLoop)
+        case .now(.failure(let error)):
+            return eventLoop.makeSucceededFuture(unavailable(error, attempt))
+        case .later(let future):
+            return future
+                .flatMap { proceed(attempt, $0, action: action, on: eventLoop) }
+                .flatMapError { eventLoop.makeSucceededFuture(unavailable($0, attempt)) }
         }
-        let promise = eventLoop.makePromise(of: Admission.self)
-        promise.completeWithTask { try await admit(attempt) }
-        return promise.futureResult
-            .flatMap { proceed(attempt, $0, action: action, on: eventLoop) }
-            .flatMapError { error in
-                service.logger.error("shared state unavailable; request refused", metadata: ["error": "\(error)"])
-                return eventLoop.makeSucceededFuture(APIError.sharedStateUnavailable.response(requestID: request.requestID, caller: attempt.caller.id))
-            }
     }
 
-    /// The rate limit first, then the replay ledger: a refused request leaves no entry, so a
-    /// throttled caller cannot fill the ledger. Nil when the state needs a round trip.
-    private func admitImmediately(_ attempt: Attempt) -> Admission? {
+    private func unavailable(_ error: any Error, _ attempt: Attempt) -> ServerResponse {
+        service.logger.error("shared state unavailable; request refused", metadata: ["error": "\(error)"])
+        return APIError.sharedStateUnavailable.response(requestID: attempt.request.requestID, caller: attempt.caller.id)
+    }
+
+    /// The shared-state checks, in their one order: the rate limit first, then the replay
+    /// ledger, so a refused request leaves no ledger entry and a throttled caller cannot fill it.
+    private func admit(_ attempt: Attempt, completion: @escaping @Sendable (Result<Admission, any Error>) -> Void) {
+        let state = service.state
+        let share = share(attempt)
         let claim = attempt.authenticated.replayClaim
-        guard let limiter = immediateLimiter, claim == nil || immediateLedger != nil else { return nil }
-        if let rate = attempt.caller.rateLimit, let retryAfter = limiter.acquire(callerID: attempt.caller.id, rate: rate) {
-            return .rateLimited(retryAfter: retryAfter)
+        let callerID = attempt.caller.id
+        let now = attempt.now
+        let recordClaim: @Sendable () -> Void = {
+            guard let claim else { return completion(.success(.admitted)) }
+            state.replayLedger.record(claim, share: share, now: now) { outcome in
+                completion(outcome.map { Self.admission($0, keyID: callerID) })
+            }
         }
-        if let claim, let ledger = immediateLedger {
-            return Self.admission(ledger.record(claim, share: share(attempt), now: attempt.now), keyID: attempt.caller.id)
+        guard let rate = attempt.caller.rateLimit else { return recordClaim() }
+        state.rateLimiter.acquire(callerID: callerID, rate: rate) { decision in
+            switch decision {
+            case .success(let retryAfter?): completion(.success(.rateLimited(retryAfter: retryAfter)))
+            case .success(nil): recordClaim()
+            case .failure(let error): completion(.failure(error))
+            }
         }
-        return .admitted
-    }
-
-    /// The same checks against shared state that answers asynchronously (PostgreSQL).
-    private func admit(_ attempt: Attempt) async throws -> Admission {
-        if let rate = attempt.caller.rateLimit,
-           let retryAfter = try await service.state.rateLimiter.acquire(callerID: attempt.caller.id, rate: rate) {
-            return .rateLimited(retryAfter: retryAfter)
-        }
-        if let claim = attempt.authenticated.replayClaim {
-            return Self.admission(try await service.state.replayLedger.record(claim, share: share(attempt), now: attempt.now), keyID: attempt.caller.id)
-        }
-        return .admitted
     }
 
     private func share(_ attempt: Attempt) -> Int {

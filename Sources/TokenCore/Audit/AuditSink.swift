@@ -19,14 +19,7 @@ extension AuditSink {
     /// A sink whose writes are asynchronous (PostgreSQL) runs one task per record; the file log
     /// hands the record to its writer thread directly.
     public func append(_ record: AuditRecord, completion: @escaping AuditLog.Completion) {
-        Task {
-            do {
-                try await append(record)
-                completion(.success(()))
-            } catch {
-                completion(.failure(error))
-            }
-        }
+        complete(completion) { try await append(record) }
     }
 }
 

@@ -11,6 +11,10 @@ public final class InMemoryRateLimiter: RateLimiting {
         acquire(callerID: callerID, rate: rate, now: Double(WallClock.nowMilliseconds()) / 1000)
     }
 
+    public func acquire(callerID: String, rate: Double, completion: @escaping @Sendable (Result<Int?, any Error>) -> Void) {
+        completion(.success(acquire(callerID: callerID, rate: rate)))
+    }
+
     /// Takes one token for `callerID` at time `now` (seconds); nil when allowed, else the whole
     /// seconds to wait (≥ 1).
     public func acquire(callerID: String, rate: Double, now: Double) -> Int? {

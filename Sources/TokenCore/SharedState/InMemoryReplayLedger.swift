@@ -9,6 +9,10 @@ public final class InMemoryReplayLedger: ReplayLedger {
 
     public init() {}
 
+    public func record(_ claim: ReplayClaim, share: Int, now: Int, completion: @escaping @Sendable (Result<ReplayOutcome, any Error>) -> Void) {
+        completion(.success(record(claim, share: share, now: now)))
+    }
+
     public func record(_ claim: ReplayClaim, share: Int, now: Int) -> ReplayOutcome {
         let key = Key(claim.key)
         return state.withLock { state in

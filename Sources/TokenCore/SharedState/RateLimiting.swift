@@ -4,6 +4,15 @@ public protocol RateLimiting: Sendable {
     /// Takes one request from `callerID`'s allowance: nil when allowed, else the whole seconds to
     /// wait (≥ 1), for `Retry-After`.
     func acquire(callerID: String, rate: Double) async throws -> Int?
+    /// The same, for a caller that must not suspend (an event loop): `completion` runs once the
+    /// decision is made — on the calling thread, before this returns, for the in-memory limiter.
+    func acquire(callerID: String, rate: Double, completion: @escaping @Sendable (Result<Int?, any Error>) -> Void)
+}
+
+extension RateLimiting {
+    public func acquire(callerID: String, rate: Double, completion: @escaping @Sendable (Result<Int?, any Error>) -> Void) {
+        complete(completion) { try await acquire(callerID: callerID, rate: rate) }
+    }
 }
 
 /// `Retry-After` from a wait in seconds: whole seconds, at least 1 and at most a day. Total: the

@@ -30,6 +30,15 @@ public protocol ReplayLedger: Sendable {
     /// Records `claim` unless its key is already recorded and live. `share` bounds how many live
     /// entries one caller may hold, so no caller can crowd out another.
     func record(_ claim: ReplayClaim, share: Int, now: Int) async throws -> ReplayOutcome
+    /// The same, for a caller that must not suspend: `completion` runs once recorded — on the
+    /// calling thread, before this returns, for the in-memory ledger.
+    func record(_ claim: ReplayClaim, share: Int, now: Int, completion: @escaping @Sendable (Result<ReplayOutcome, any Error>) -> Void)
+}
+
+extension ReplayLedger {
+    public func record(_ claim: ReplayClaim, share: Int, now: Int, completion: @escaping @Sendable (Result<ReplayOutcome, any Error>) -> Void) {
+        complete(completion) { try await record(claim, share: share, now: now) }
+    }
 }
 
 /// How many live ledger entries one caller may hold.
