@@ -13,7 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
-    targets: [.target(name: "FuzzSupport", path: "Sources/FuzzSupport")] + ["fuzz-json", "fuzz-signature", "fuzz-jwt", "fuzz-audit", "fuzz-secrets"].map { name in
+    targets: [.target(name: "FuzzSupport", path: "Sources/FuzzSupport")] + ["fuzz-json", "fuzz-signature", "fuzz-jwt", "fuzz-audit", "fuzz-secrets", "fuzz-control"].map { name in
         .executableTarget(
             name: name,
             dependencies: ["FuzzSupport", .product(name: "TokenCore", package: "tokend"),

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 MINUTES="${1:-10}"; JOBS="${JOBS:-2}"
 WORK="${FUZZ_WORK:-/tmp/tokend-fuzz}"
-TARGETS=(fuzz-json fuzz-signature fuzz-jwt fuzz-audit fuzz-secrets fuzz-http)
+TARGETS=(fuzz-json fuzz-signature fuzz-jwt fuzz-audit fuzz-secrets fuzz-control fuzz-http)
 ./run.sh 1 "${TARGETS[@]}" >/dev/null   # build, and check each target starts
 echo "campaign at $(git rev-parse --short HEAD), ${MINUTES} min per target, $JOBS at a time, $(nproc) cores"
 running=0

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 SECONDS_PER_TARGET="${1:-30}"; shift || true
-TARGETS=("$@"); [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz-json fuzz-signature fuzz-jwt fuzz-audit fuzz-secrets fuzz-http)
+TARGETS=("$@"); [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz-json fuzz-signature fuzz-jwt fuzz-audit fuzz-secrets fuzz-control fuzz-http)
 WORK="${FUZZ_WORK:-/tmp/tokend-fuzz}"
 mkdir -p "$WORK/artifacts"
 

@@ -87,19 +87,11 @@ public struct AuditRecord: Sendable, Equatable {
         if let instance { writer.raw(",\"instance\":"); writer.string(instance) }
         writer.raw(",\"event\":"); writer.string(event.rawValue)
         writer.raw(",\"request_id\":"); writer.string(requestID)
-        func field(_ name: StaticString, _ value: String?) {
-            guard let value else { return }
-            writer.raw(","); writer.raw(name); writer.raw(":"); writer.string(value)
-        }
-        func field(_ name: StaticString, _ value: Int?) {
-            guard let value else { return }
-            writer.raw(","); writer.raw(name); writer.raw(":"); writer.integer(value)
-        }
-        field("\"caller\"", caller)
-        field("\"claimed_key_id\"", claimedKeyID)
-        field("\"auth\"", auth)
-        field("\"remote\"", remote)
-        field("\"identity\"", identity)
+        writer.optionalMember("\"caller\"", caller)
+        writer.optionalMember("\"claimed_key_id\"", claimedKeyID)
+        writer.optionalMember("\"auth\"", auth)
+        writer.optionalMember("\"remote\"", remote)
+        writer.optionalMember("\"identity\"", identity)
         if let grants {
             writer.raw(",\"grants\":[")
             for (index, grant) in grants.enumerated() {
@@ -108,18 +100,18 @@ public struct AuditRecord: Sendable, Equatable {
             }
             writer.raw("]")
         }
-        field("\"ttl_requested\"", ttlRequested)
-        field("\"ttl\"", ttl)
-        field("\"kid\"", kid)
-        field("\"jti\"", jti)
-        field("\"token_sha256\"", tokenSHA256)
-        field("\"status\"", status)
-        field("\"reason\"", reason)
-        field("\"count\"", count)
-        field("\"cut_bytes\"", cutBytes)
-        field("\"cut_sha256\"", cutSHA256)
-        field("\"issued_before\"", issuedBefore.map { Timestamp.rfc3339(unixSeconds: $0) })
-        field("\"until\"", until.map { Timestamp.rfc3339(unixSeconds: $0) })
+        writer.optionalMember("\"ttl_requested\"", ttlRequested)
+        writer.optionalMember("\"ttl\"", ttl)
+        writer.optionalMember("\"kid\"", kid)
+        writer.optionalMember("\"jti\"", jti)
+        writer.optionalMember("\"token_sha256\"", tokenSHA256)
+        writer.optionalMember("\"status\"", status)
+        writer.optionalMember("\"reason\"", reason)
+        writer.optionalMember("\"count\"", count)
+        writer.optionalMember("\"cut_bytes\"", cutBytes)
+        writer.optionalMember("\"cut_sha256\"", cutSHA256)
+        writer.optionalMember("\"issued_before\"", issuedBefore.map { Timestamp.rfc3339(unixSeconds: $0) })
+        writer.optionalMember("\"until\"", until.map { Timestamp.rfc3339(unixSeconds: $0) })
         writer.raw(",\"prev\":"); writer.string(prev)
         writer.raw("}")
         return writer.bytes

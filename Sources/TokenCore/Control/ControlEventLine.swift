@@ -6,27 +6,19 @@ extension ControlEvent {
 
     func line() -> [UInt8] {
         var writer = JSONWriter(capacity: 160)
-        func field(_ name: StaticString, _ value: String?) {
-            guard let value else { return }
-            writer.raw(","); writer.raw(name); writer.raw(":"); writer.string(value)
-        }
-        func field(_ name: StaticString, _ value: Int?) {
-            guard let value else { return }
-            writer.raw(","); writer.raw(name); writer.raw(":"); writer.integer(value)
-        }
         switch self {
         case .revokeToken(let jti, let identity, let scope, let expires):
             writer.raw("{\"e\":\"revoke_token\"")
-            field("\"jti\"", jti); field("\"identity\"", identity); field("\"scope\"", scope); field("\"expires\"", expires)
+            writer.optionalMember("\"jti\"", jti); writer.optionalMember("\"identity\"", identity); writer.optionalMember("\"scope\"", scope); writer.optionalMember("\"expires\"", expires)
         case .revokeIdentity(let identity, let issuedBefore, let scope):
             writer.raw("{\"e\":\"revoke_identity\"")
-            field("\"identity\"", identity); field("\"issued_before\"", issuedBefore); field("\"scope\"", scope)
+            writer.optionalMember("\"identity\"", identity); writer.optionalMember("\"issued_before\"", issuedBefore); writer.optionalMember("\"scope\"", scope)
         case .block(let identity, let at, let until):
             writer.raw("{\"e\":\"block\"")
-            field("\"identity\"", identity); field("\"at\"", at); field("\"until\"", until)
+            writer.optionalMember("\"identity\"", identity); writer.optionalMember("\"at\"", at); writer.optionalMember("\"until\"", until)
         case .unblock(let identity, let at):
             writer.raw("{\"e\":\"unblock\"")
-            field("\"identity\"", identity); field("\"at\"", at)
+            writer.optionalMember("\"identity\"", identity); writer.optionalMember("\"at\"", at)
         case .quotaUse(let key):
             return Self.quotaLine(key, count: 1)
         }

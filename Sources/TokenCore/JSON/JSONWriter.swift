@@ -188,6 +188,18 @@ public struct JSONWriter: ~Copyable {
         append(byte: UInt8(ascii: "}"))
     }
 
+    /// `,<name>:<value>` when `value` is not nil: an optional member after the first. `name` is
+    /// the member's name as a JSON literal, quotes included (`"\"jti\""`), written as it is.
+    public mutating func optionalMember(_ name: StaticString, _ value: String?) {
+        guard let value else { return }
+        raw(","); raw(name); raw(":"); string(value)
+    }
+
+    public mutating func optionalMember(_ name: StaticString, _ value: Int?) {
+        guard let value else { return }
+        raw(","); raw(name); raw(":"); integer(value)
+    }
+
     /// `"key":`, the start of an object member.
     public mutating func key(_ key: String) {
         string(key)
