@@ -175,6 +175,11 @@ struct ServeCommand: AsyncParsableCommand {
             // ends here too.
             throw CommandFailure.usage("the service stopped: \(error)")
         }
+        do {
+            try control.writeExactCounts()
+        } catch {
+            logger.error("could not write the exact quota counts; the next start counts the reserved ones", metadata: ["error": "\(error)"])
+        }
         logger.notice("stopped")
     }
 

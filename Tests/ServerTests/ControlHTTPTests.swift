@@ -242,6 +242,26 @@ import TokenCore
         await fixture.server.stop()
     }
 
+    /// A large quota is reserved in steps: a clean stop keeps the exact count, kill -9 at most
+    /// the reserved one (higher: fail closed), never a lower count.
+    @Test func aLargeQuotaIsExactAfterACleanStopAndNeverLowerAfterACrash() async throws {
+        let fixture = try await Fixture.start(secrets: Self.secrets.replacingOccurrences(of: "quota = \"5/day\"\nidentity_quota = \"2/day\"", with: "quota = \"1000/day\""))
+        for index in 0..<3 { #expect(try await Self.mint(fixture, key: Self.quotaKey, identity: "u\(index)").status == 200) }
+        #expect(await fixture.server.stop() == 0)
+        func used(_ server: ServerProcess) async throws -> String? {
+            try await HTTPTestClient.send("GET", server.baseURL + "/metrics").text.split(separator: "\n")
+                .first { $0.hasPrefix(#"tokend_quota_used{caller="quota"}"#) }.map { String($0.split(separator: " ").last!) }
+        }
+        let arguments = ["--secrets", fixture.secretsPath, "--port", "0", "--audit-log", fixture.auditPath, "--state-file", fixture.statePath]
+        let clean = try await ServerProcess(arguments)
+        #expect(try await used(clean) == "3")
+        #expect(try await HTTPTestClient.mint(clean.baseURL, apiKey: Self.quotaKey, body: #"{"identity":"u9"}"#).status == 200)
+        await clean.kill9()
+        let crashed = try await ServerProcess(arguments)
+        #expect(try await used(crashed) == "13", "after a crash the reservation counts: the 4th token reserved up to 4 + 10 - 1")
+        await crashed.stop()
+    }
+
     @Test func aFullPerIdentityTableFailsClosed() async throws {
         let fixture = try await Fixture.start(["--identity-quota-capacity", "2"], secrets: Self.secrets)
         #expect(try await Self.mint(fixture, key: Self.quotaKey, identity: "a").status == 200)

@@ -68,11 +68,42 @@ struct ControlStateTests {
         #expect(admitted == 5)
         #expect(warnings == 1)
         // The next day's window starts empty; the purge drops yesterday's counters.
+        let nextDay = QuotaKey(caller: "c", identity: nil, windowStart: 1_796_342_400, windowSeconds: 86400)
+        let nextDayAlice = QuotaKey(caller: "c", identity: "user-0", windowStart: 1_796_342_400, windowSeconds: 86400)
         #expect(counters.reserve(caller: caller, identity: "user-0", now: Self.now + 86400) == .admitted(
-            [QuotaKey(caller: "c", identity: nil, windowStart: 1_796_342_400, windowSeconds: 86400),
-             QuotaKey(caller: "c", identity: "user-0", windowStart: 1_796_342_400, windowSeconds: 86400)], crossedWarning: false))
+            [.init(key: nextDay, upTo: 1), .init(key: nextDayAlice, upTo: 1)], crossedWarning: false))
         counters.purge(now: Self.now + 86400)
         #expect(counters.counts.count == 2 && counters.identityEntries == 1)
+    }
+
+    /// A large quota is made durable in steps of 1 %: one journal write per step, not per token.
+    @Test func largeQuotasAreReservedInSteps() {
+        var counters = QuotaCounters(identityCapacity: 10)
+        let caller = Self.caller(quota: "1000/day")
+        let key = QuotaKey(caller: "c", identity: nil, windowStart: 1_796_256_000, windowSeconds: 86400)
+        var writes: [Int] = []
+        for _ in 0..<25 {
+            guard case .admitted(let reservations, _) = counters.reserve(caller: caller, identity: "a", now: Self.now) else { Issue.record("refused"); return }
+            for reservation in reservations {
+                writes.append(reservation.upTo)
+                counters.confirm(reservation)
+            }
+        }
+        #expect(writes == [10, 20, 30])
+        #expect(counters.count(key) == 25)
+        // Until the journal confirms, every token waits (and asks again: the journal keeps the highest).
+        var pending = QuotaCounters(identityCapacity: 10)
+        for _ in 0..<3 {
+            guard case .admitted(let reservations, _) = pending.reserve(caller: caller, identity: "a", now: Self.now) else { return }
+            #expect(reservations == [.init(key: key, upTo: 10)])
+        }
+        // Replay: a reservation is an upper bound (max); an exact count from a clean stop sets it.
+        var replayed = QuotaCounters(identityCapacity: 10)
+        replayed.restore(key, count: 30, exact: false)
+        replayed.restore(key, count: 20, exact: false)
+        #expect(replayed.count(key) == 30)
+        replayed.restore(key, count: 25, exact: true)
+        #expect(replayed.count(key) == 25)
     }
 
     @Test func aFullIdentityTableRefusesNewIdentitiesAndChangesNothing() {

@@ -12,8 +12,9 @@ public enum ControlEvent: Sendable, Equatable {
     case block(identity: String, at: Int, until: Int?)
     /// Lifts a block; tokens issued up to `at` stay revoked.
     case unblock(identity: String, at: Int)
-    /// One token counted against a quota window.
-    case quotaUse(QuotaKey)
+    /// At most `count` tokens were issued in a quota window (a reservation made ahead of the
+    /// tokens), or, `exact`, precisely `count` (written at a clean stop).
+    case quotaCount(QuotaKey, count: Int, exact: Bool)
 }
 
 /// A quota window's counter: a caller's (identity nil) or a caller's for one identity.

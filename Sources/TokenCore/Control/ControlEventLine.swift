@@ -19,27 +19,20 @@ extension ControlEvent {
         case .unblock(let identity, let at):
             writer.raw("{\"e\":\"unblock\"")
             writer.optionalMember("\"identity\"", identity); writer.optionalMember("\"at\"", at)
-        case .quotaUse(let key):
-            return Self.quotaLine(key, count: 1)
+        case .quotaCount(let key, let count, let exact):
+            writer.raw("{\"e\":\"quota\",\"caller\":"); writer.string(key.caller)
+            writer.optionalMember("\"identity\"", key.identity)
+            writer.optionalMember("\"window_start\"", key.windowStart)
+            writer.optionalMember("\"window_seconds\"", key.windowSeconds)
+            writer.optionalMember("\"count\"", count)
+            if exact { writer.raw(",\"exact\":true") }
         }
         writer.raw("}")
         return writer.bytes
     }
 
-    /// A quota window's count; a compacted journal writes one such line per window.
-    static func quotaLine(_ key: QuotaKey, count: Int) -> [UInt8] {
-        var writer = JSONWriter(capacity: 160)
-        writer.raw("{\"e\":\"quota\",\"caller\":"); writer.string(key.caller)
-        if let identity = key.identity { writer.raw(",\"identity\":"); writer.string(identity) }
-        writer.raw(",\"window_start\":"); writer.integer(key.windowStart)
-        writer.raw(",\"window_seconds\":"); writer.integer(key.windowSeconds)
-        if count != 1 { writer.raw(",\"count\":"); writer.integer(count) }
-        writer.raw("}")
-        return writer.bytes
-    }
-
-    /// The event of a journal line; `count` is how many uses a compacted quota line stands for.
-    static func parse(line: some Sequence<UInt8>) throws(LineError) -> (event: ControlEvent, count: Int) {
+    /// The event of a journal line.
+    static func parse(line: some Sequence<UInt8>) throws(LineError) -> ControlEvent {
         guard case .object(let object)? = try? JSONParser.parse(line), let kind = object["e"]?.stringValue else {
             throw LineError(description: "not a state journal line")
         }
@@ -53,19 +46,19 @@ extension ControlEvent {
         }
         switch kind {
         case "revoke_token":
-            return (.revokeToken(jti: try string("jti"), identity: object["identity"]?.stringValue,
-                                 scope: object["scope"]?.stringValue, expires: try integer("expires")), 1)
+            return .revokeToken(jti: try string("jti"), identity: object["identity"]?.stringValue,
+                                scope: object["scope"]?.stringValue, expires: try integer("expires"))
         case "revoke_identity":
-            return (.revokeIdentity(identity: try string("identity"), issuedBefore: try integer("issued_before"),
-                                    scope: object["scope"]?.stringValue), 1)
+            return .revokeIdentity(identity: try string("identity"), issuedBefore: try integer("issued_before"),
+                                   scope: object["scope"]?.stringValue)
         case "block":
-            return (.block(identity: try string("identity"), at: try integer("at"), until: object["until"]?.integerValue), 1)
+            return .block(identity: try string("identity"), at: try integer("at"), until: object["until"]?.integerValue)
         case "unblock":
-            return (.unblock(identity: try string("identity"), at: try integer("at")), 1)
+            return .unblock(identity: try string("identity"), at: try integer("at"))
         case "quota":
             let key = QuotaKey(caller: try string("caller"), identity: object["identity"]?.stringValue,
                                windowStart: try integer("window_start"), windowSeconds: try integer("window_seconds"))
-            return (.quotaUse(key), object["count"]?.integerValue ?? 1)
+            return .quotaCount(key, count: try integer("count"), exact: object["exact"] == .bool(true))
         default:
             throw LineError(description: "unknown event \"\(kind)\"")
         }

@@ -29,15 +29,14 @@ public final class ControlJournal: Sendable {
     /// Reads the journal (a torn last line, a write a crash interrupted, is dropped), hands every
     /// event to `replay`, then rewrites the file as `compacted` returns it and opens it for
     /// appending.
-    public init(path: String, replay: (ControlEvent, Int) throws(Failure) -> Void, compacted: () -> [[UInt8]]) throws(Failure) {
+    public init(path: String, replay: (ControlEvent) throws(Failure) -> Void, compacted: () -> [[UInt8]]) throws(Failure) {
         self.path = path
         let contents = try Self.read(path)
         var lines = contents.split(separator: 0x0A, omittingEmptySubsequences: true)
         if contents.last != 0x0A, !lines.isEmpty { lines.removeLast() }  // torn: never acknowledged
         for (number, line) in lines.enumerated() {
             do {
-                let (event, count) = try ControlEvent.parse(line: line)
-                try replay(event, count)
+                try replay(try ControlEvent.parse(line: line))
             } catch {
                 throw Failure(description: "state journal \(path), line \(number + 1): \(error); move the file aside only if you accept losing the revocations, blocks and quota counts it holds")
             }
@@ -48,6 +47,13 @@ public final class ControlJournal: Sendable {
     }
 
     deinit { close(descriptor) }
+
+    /// Writes the events' lines now, on the calling thread (a clean stop, when nothing else writes).
+    public func appendNow(_ events: [ControlEvent]) throws(Failure) {
+        var bytes: [UInt8] = []
+        for event in events { bytes += event.line(); bytes.append(0x0A) }
+        try Self.write(bytes, to: descriptor, path: path)
+    }
 
     /// Queues the events' lines; `completion` runs once they are on disk (or failed).
     public func append(_ events: [ControlEvent], completion: @escaping Completion) {

@@ -29,8 +29,8 @@ public final class ControlState: Sendable {
     public init(journalPath: String, identityQuotaCapacity: Int = defaultIdentityQuotaCapacity,
                 now: Int = WallClock.now()) throws(ControlJournal.Failure) {
         var loaded = Tables(quotas: QuotaCounters(identityCapacity: Int.max))
-        journal = try ControlJournal(path: journalPath, replay: { event, count in
-            Self.apply(event, count: count, to: &loaded)
+        journal = try ControlJournal(path: journalPath, replay: { event in
+            Self.apply(event, to: &loaded)
         }, compacted: {
             loaded.revocations.purge(now: now, maximumLifetime: Self.entryLifetime)
             loaded.quotas.purge(now: now)
@@ -69,8 +69,17 @@ public final class ControlState: Sendable {
             return tables.quotas.reserve(caller: caller, identity: identity, now: now)
         }
         switch decision {
-        case .admitted(let keys, let crossed):
-            persist(keys.map(ControlEvent.quotaUse), completion: completion)
+        case .admitted(let reservations, let crossed):
+            if reservations.isEmpty || journal == nil {
+                completion(.success(()))
+            } else {
+                persist(reservations.map { .quotaCount($0.key, count: $0.upTo, exact: false) }) { [self] result in
+                    if case .success = result {
+                        tables.withLock { tables in for reservation in reservations { tables.quotas.confirm(reservation) } }
+                    }
+                    completion(result)
+                }
+            }
             return .admitted(crossedWarning: crossed)
         case .exceeded(let quota, let resetsAt):
             return .exceeded(quota, resetsAt: resetsAt)
@@ -103,7 +112,7 @@ public final class ControlState: Sendable {
     public func record(_ event: ControlEvent, completion: @escaping ControlJournal.Completion) {
         persist([event]) { [self] result in
             if case .success = result {
-                tables.withLock { Self.apply(event, count: 1, to: &$0) }
+                tables.withLock { Self.apply(event, to: &$0) }
             }
             completion(result)
         }
@@ -114,7 +123,16 @@ public final class ControlState: Sendable {
         journal.append(events, completion: completion)
     }
 
-    private static func apply(_ event: ControlEvent, count: Int, to tables: inout Tables) {
+    /// A clean stop: the exact counts, so that the next start does not count the unused part of
+    /// a reservation.
+    public func writeExactCounts() throws(ControlJournal.Failure) {
+        guard let journal else { return }
+        let counts = tables.withLock { $0.quotas.counts }
+        guard !counts.isEmpty else { return }
+        try journal.appendNow(counts.map { .quotaCount($0.key, count: $0.value, exact: true) })
+    }
+
+    private static func apply(_ event: ControlEvent, to tables: inout Tables) {
         switch event {
         case .revokeToken(let jti, let identity, let scope, let expires):
             tables.revocations.revokeToken(jti: jti, identity: identity, scope: scope, expires: expires)
@@ -124,8 +142,8 @@ public final class ControlState: Sendable {
             tables.revocations.block(identity, at: at, until: until)
         case .unblock(let identity, let at):
             tables.revocations.unblock(identity, at: at)
-        case .quotaUse(let key):
-            tables.quotas.add(key, count: count)
+        case .quotaCount(let key, let count, let exact):
+            tables.quotas.restore(key, count: count, exact: exact)
         }
     }
 
@@ -155,7 +173,7 @@ public final class ControlState: Sendable {
             lines.append(ControlEvent.block(identity: identity, at: block.at, until: block.until).line())
         }
         for (key, count) in tables.quotas.counts {
-            lines.append(ControlEvent.quotaLine(key, count: count))
+            lines.append(ControlEvent.quotaCount(key, count: count, exact: true).line())
         }
         return lines
     }
