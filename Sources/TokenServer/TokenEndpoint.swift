@@ -153,18 +153,19 @@ struct TokenEndpoint: Sendable {
         // Counted only now, once nothing else can refuse it: a refused request uses no quota.
         var quotaCounted: EventLoopFuture<Void>?
         if attempt.caller.quota != nil || attempt.caller.identityQuota != nil {
-            let counted = eventLoop.makePromise(of: Void.self)
-            switch control.reserveQuota(caller: attempt.caller, identity: issued.identity, now: attempt.now, completion: { counted.completeWith($0.mapError { $0 }) }) {
-            case .admitted(let crossedWarning):
+            switch control.reserveQuota(caller: attempt.caller, identity: issued.identity, now: attempt.now) {
+            case .admitted(let crossedWarning, let durability):
                 if crossedWarning, let quota = attempt.caller.quota {
                     service.logger.warning("caller passed 80 % of its quota", metadata: ["caller": "\(attempt.caller.id)", "quota": "\(quota)"])
                 }
-                quotaCounted = counted.futureResult
+                if let durability {
+                    let counted = eventLoop.makePromise(of: Void.self)
+                    durability.wait { counted.completeWith($0.mapError { $0 }) }
+                    quotaCounted = counted.futureResult
+                }
             case .exceeded(let quota, let resetsAt):
-                counted.succeed()
                 return reject(.quotaExceeded(quota, resetsAt: resetsAt, now: attempt.now), denial: denial, request: attempt.request, on: eventLoop)
             case .full:
-                counted.succeed()
                 service.logger.error("per-identity quota table full; mint refused", metadata: ["caller": "\(attempt.caller.id)"])
                 return eventLoop.makeSucceededFuture(APIError.quotaTableFull.response(requestID: attempt.request.requestID, caller: attempt.caller.id))
             }

@@ -167,7 +167,7 @@ struct ControlStateTests {
         #expect(second.isBlocked("mallory", now: Self.now + 10))
         #expect(second.quotaUse(of: caller, now: Self.now + 10) == 3)
         var refused = false
-        if case .exceeded = second.reserveQuota(caller: caller, identity: "alice", now: Self.now + 10, completion: { _ in }) { refused = true }
+        if case .exceeded = second.reserveQuota(caller: caller, identity: "alice", now: Self.now + 10) { refused = true }
         #expect(refused, "the identity quota was reset by the restart")
         // Compacted: the expired revocation and the torn line are gone, the quota is one line.
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
@@ -231,10 +231,10 @@ struct ControlStateTests {
     }
 
     private static func reserve(_ caller: Caller, _ identity: String, in state: ControlState) async throws {
+        guard case .admitted(_, let durability) = state.reserveQuota(caller: caller, identity: identity, now: now) else { throw MissingQuota() }
+        guard let durability else { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            guard case .admitted = state.reserveQuota(caller: caller, identity: identity, now: now, completion: { continuation.resume(with: $0.mapError { $0 }) }) else {
-                return continuation.resume(throwing: MissingQuota())
-            }
+            durability.wait { continuation.resume(with: $0.mapError { $0 }) }
         }
     }
 

@@ -4,7 +4,7 @@ import Synchronization
 /// quota counts of one instance, in memory for the request path (introspection and the mint
 /// checks never wait on a disk or a database), made durable by the state journal.
 public final class ControlState: Sendable {
-    private struct Tables {
+    fileprivate struct Tables {
         var revocations = RevocationSet()
         var quotas: QuotaCounters
         var lastPurge = 0
@@ -16,7 +16,7 @@ public final class ControlState: Sendable {
     /// longest lifetime plus the verifier's leeway for clock drift.
     public static let entryLifetime = TTLPolicy.maximum + JWTVerifier.defaultLeeway
 
-    private let tables: Mutex<Tables>
+    fileprivate let tables: Mutex<Tables>
     private let journal: ControlJournal?
 
     /// Memory only (tests, `--dev` without a state file): nothing survives a restart.
@@ -50,37 +50,42 @@ public final class ControlState: Sendable {
         tables.withLock { $0.revocations.block(for: identity, now: now) != nil }
     }
 
-    public enum QuotaDecision: Sendable, Equatable {
-        case admitted(crossedWarning: Bool)
+    public enum QuotaDecision: Sendable {
+        /// Counted. `durability` is nil when the count is within what the journal already holds;
+        /// otherwise the token waits for it (`QuotaDurability.wait`).
+        case admitted(crossedWarning: Bool, durability: QuotaDurability?)
         case exceeded(Quota, resetsAt: Int)
         /// The per-identity table is full: refused rather than counted nowhere.
         case full
     }
 
-    /// Counts a token against the caller's quotas (in memory at once, so that concurrent mints
-    /// see each other) and, when admitted, makes the count durable before `completion`.
-    public func reserveQuota(caller: Caller, identity: String, now: Int, completion: @escaping ControlJournal.Completion) -> QuotaDecision {
-        guard caller.quota != nil || caller.identityQuota != nil else {
-            completion(.success(()))
-            return .admitted(crossedWarning: false)
+    /// Reservations a token waits for before it may be released.
+    public struct QuotaDurability: Sendable {
+        fileprivate let reservations: [QuotaCounters.Reservation]
+        fileprivate let state: ControlState
+
+        /// `completion` runs once the journal holds the reservations (or failed to write them).
+        public func wait(_ completion: @escaping ControlJournal.Completion) {
+            state.persist(reservations.map { .quotaCount($0.key, count: $0.upTo, exact: false) }) { [state, reservations] result in
+                if case .success = result {
+                    state.tables.withLock { tables in for reservation in reservations { tables.quotas.confirm(reservation) } }
+                }
+                completion(result)
+            }
         }
+    }
+
+    /// Counts a token against the caller's quotas, in memory at once, so that concurrent mints
+    /// see each other. Nothing to wait for when the count is within what is durable already.
+    public func reserveQuota(caller: Caller, identity: String, now: Int) -> QuotaDecision {
         let decision = tables.withLock { tables in
             Self.purgeIfDue(&tables, now: now)
             return tables.quotas.reserve(caller: caller, identity: identity, now: now)
         }
         switch decision {
         case .admitted(let reservations, let crossed):
-            if reservations.isEmpty || journal == nil {
-                completion(.success(()))
-            } else {
-                persist(reservations.map { .quotaCount($0.key, count: $0.upTo, exact: false) }) { [self] result in
-                    if case .success = result {
-                        tables.withLock { tables in for reservation in reservations { tables.quotas.confirm(reservation) } }
-                    }
-                    completion(result)
-                }
-            }
-            return .admitted(crossedWarning: crossed)
+            let durability = reservations.isEmpty || journal == nil ? nil : QuotaDurability(reservations: reservations, state: self)
+            return .admitted(crossedWarning: crossed, durability: durability)
         case .exceeded(let quota, let resetsAt):
             return .exceeded(quota, resetsAt: resetsAt)
         case .full:
@@ -118,7 +123,7 @@ public final class ControlState: Sendable {
         }
     }
 
-    private func persist(_ events: [ControlEvent], completion: @escaping ControlJournal.Completion) {
+    fileprivate func persist(_ events: [ControlEvent], completion: @escaping ControlJournal.Completion) {
         guard let journal else { return completion(.success(())) }
         journal.append(events, completion: completion)
     }
