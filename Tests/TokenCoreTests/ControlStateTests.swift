@@ -76,6 +76,17 @@ struct ControlStateTests {
         #expect(counters.counts.count == 2 && counters.identityEntries == 1)
     }
 
+    @Test func quotasNearIntMaxDoNotTrap() {
+        var counters = QuotaCounters(identityCapacity: 10)
+        let caller = Self.caller(quota: "\(Int.max)/day", identityQuota: "\(Int.max)/minute")
+        if case .admitted(let reservations, _) = counters.reserve(caller: caller, identity: "a", now: Self.now) {
+            #expect(reservations.allSatisfy { $0.upTo == Int.max / 100 })
+        } else { Issue.record("refused") }
+        #expect(QuotaCounters.warningThreshold(Quota(limit: Int.max, window: .day)) > Int.max / 10 * 8)
+        #expect(QuotaCounters.warningThreshold(Quota(limit: 48, window: .day)) == 39)
+        #expect(QuotaCounters.warningThreshold(Quota(limit: 10, window: .day)) == 9)
+    }
+
     /// A large quota is made durable in steps of 1 %: one journal write per step, not per token.
     @Test func largeQuotasAreReservedInSteps() {
         var counters = QuotaCounters(identityCapacity: 10)

@@ -83,7 +83,8 @@ struct QuotaCounters {
             var counter = counters[key] ?? Counter()
             counter.count += 1
             if counter.count > counter.reserved {
-                counter.reserved = min(quota.limit, counter.count + Self.step(quota) - 1)
+                // Never past the limit, and no addition that could overflow near Int.max.
+                counter.reserved = counter.count + min(Self.step(quota) - 1, quota.limit - counter.count)
             }
             // Not yet durable: this token waits for a reservation that covers it (a second line
             // while one is in flight is harmless: the journal keeps the highest).
@@ -120,6 +121,6 @@ struct QuotaCounters {
 
     /// The count at which a warning is logged: the first token past 80 % of the quota.
     static func warningThreshold(_ quota: Quota) -> Int {
-        quota.limit * 8 / 10 + 1
+        quota.limit / 5 * 4 + quota.limit % 5 * 4 / 5 + 1  // ⌊0.8 × limit⌋ + 1, without overflowing
     }
 }
