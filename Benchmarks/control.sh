@@ -6,8 +6,9 @@
 #   mint-quota     the same by a caller with quota and identity_quota (each count synced in the
 #                  state journal before the answer), with BLOCKS identities blocked
 #   introspect-1M  introspection with REVOKED (default 1,000,000) revoked tokens in memory
-# and the server's resident memory with and without the revocations, and its start-up time
-# (loading and compacting the journal).
+# and the server's resident memory with and without the revocations (and with IDENTITIES
+# per-identity quota counters, default 200,000), and its start-up time (loading and compacting
+# the journal).
 #
 # The two mints are loaded in turn, ROUNDS times (default 3), and their ratio is the median of the
 # rounds' ratios: this machine's noise moves a single run by a third.
@@ -16,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-8s}"; CONNS="${CONNS:-64}"; THREADS="${THREADS:-1}"
-BLOCKS="${BLOCKS:-10000}"; REVOKED="${REVOKED:-1000000}"; ROUNDS="${ROUNDS:-3}"
+BLOCKS="${BLOCKS:-10000}"; REVOKED="${REVOKED:-1000000}"; ROUNDS="${ROUNDS:-3}"; IDENTITIES="${IDENTITIES:-200000}"
 source Benchmarks/common.sh
 cat >> "$WORK/secrets.toml" <<TOML
 permissions = ["mint", "revoke", "introspect", "block"]
@@ -56,9 +57,12 @@ load() {  # load NAME PATH SCRIPT [ARGS...]
 declare -A RPS
 now=$(date +%s)
 : >"$WORK/empty.jsonl"
-python3 - "$WORK" "$BLOCKS" "$REVOKED" "$now" <<'PY'
+python3 - "$WORK" "$BLOCKS" "$REVOKED" "$now" "$IDENTITIES" <<'PY'
 import sys
-work, blocks, revoked, now = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+work, blocks, revoked, now, identities = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+with open(f"{work}/identities.jsonl", "w") as f:
+    for i in range(identities):
+        f.write(f'{{"e":"quota","caller":"quota","identity":"user-{i:08d}@example.com","window_start":{now - now % 86400},"window_seconds":86400,"count":3}}\n')
 with open(f"{work}/blocks.jsonl", "w") as f:
     for i in range(blocks):
         f.write(f'{{"e":"block","identity":"blocked-{i}","at":{now}}}\n')
@@ -91,10 +95,14 @@ FULL_RSS=$(rss_mib); FULL_STARTUP=$STARTUP
 TOKEN=$(curl -s -X POST "http://127.0.0.1:$PORT/v1/tokens" -H "Authorization: Bearer test-key-0001" -H "Content-Type: application/json" -d '{"identity":"alice"}' | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
 load introspect-1M /v1/tokens/introspect Benchmarks/introspect.lua "$TOKEN"
 stop_server
+start "$WORK/identities.jsonl"
+IDENTITY_RSS=$(rss_mib)
+stop_server
 
 awk -v f="${RPS[floor]}" -v i="${RPS[introspect]}" -v m="${RPS[mint]}" -v q="$QUOTA_RATIO" -v rounds="${RATIOS[*]}" -v i1="${RPS[introspect-1M]}" \
-    -v er="$EMPTY_RSS" -v fr="$FULL_RSS" -v es="$EMPTY_STARTUP" -v fs="$FULL_STARTUP" -v n="$REVOKED" -v b="$BLOCKS" 'BEGIN {
+    -v er="$EMPTY_RSS" -v fr="$FULL_RSS" -v ir="$IDENTITY_RSS" -v ni="$IDENTITIES" -v es="$EMPTY_STARTUP" -v fs="$FULL_STARTUP" -v n="$REVOKED" -v b="$BLOCKS" 'BEGIN {
   printf "introspect / floor = %.2f   introspect / mint = %.2f\n", i / f, i / m
   printf "mint-quota (with %d blocks) / mint = %.2f (median of rounds: %s)\n", b, q, rounds
   printf "%d revocations: RSS %.1f MiB -> %.1f MiB (%.0f bytes each), start-up %.2f s -> %.2f s, introspect-1M / introspect = %.2f\n",
-         n, er, fr, (fr - er) * 1048576 / n, es, fs, i1 / i }'
+         n, er, fr, (fr - er) * 1048576 / n, es, fs, i1 / i
+  printf "%d per-identity quota counters: RSS %.1f MiB -> %.1f MiB (%.0f bytes each)\n", ni, er, ir, (ir - er) * 1048576 / ni }'

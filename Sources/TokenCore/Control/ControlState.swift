@@ -108,8 +108,6 @@ public final class ControlState: Sendable {
         tables.withLock { $0.revocations.isRevoked(jti: jti, identity: identity, issuedAt: issuedAt, now: now, owns: owns) }
     }
 
-    public var revokedTokenCount: Int { tables.withLock { $0.revocations.tokenCount } }
-
     // MARK: Changes
 
     /// Makes `event` durable, then applies it; `completion` runs after both (or on failure,
