@@ -87,6 +87,110 @@ enum Migrations {
             FOR EACH ROW EXECUTE FUNCTION tokend_audit_append_only()
             """,
         ]),
+        Migration(version: 2, name: "revocations, blocks and quota counts", statements: [
+            // Revocations and blocks, one row per event (`ControlEvent.line`), numbered in commit
+            // order: every insert takes the same transaction-scoped advisory lock before its ids
+            // are drawn, so a replica that has read up to id N never finds a smaller id later. An
+            // identity column, not serial: INSERT rights suffice, no grant on its sequence.
+            // `kept_until` is when the event stops mattering (NULL: until an unblock lifts it);
+            // `block_identity` and `lifts_block` let the purge drop the blocks an unblock lifted.
+            """
+            CREATE TABLE tokend_control (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                line bytea NOT NULL,
+                block_identity text,
+                lifts_block boolean NOT NULL DEFAULT false,
+                kept_until bigint)
+            """,
+            "CREATE INDEX tokend_control_kept_until ON tokend_control (kept_until)",
+            "CREATE INDEX tokend_control_block_identity ON tokend_control (block_identity) WHERE block_identity IS NOT NULL",
+            // Quota counts, one row per caller and window ('' for the caller's own quota) or per
+            // caller, identity and window. Logged: "exact across restarts" includes PostgreSQL's.
+            """
+            CREATE TABLE tokend_quota (
+                caller_id text NOT NULL,
+                identity text NOT NULL,
+                window_start bigint NOT NULL,
+                window_seconds bigint NOT NULL,
+                used bigint NOT NULL,
+                PRIMARY KEY (caller_id, identity, window_start, window_seconds))
+            """,
+            "CREATE INDEX tokend_quota_window_end ON tokend_quota ((window_start + window_seconds))",
+            // How many per-identity rows exist: the bound every replica enforces, kept in one row
+            // rather than counted (a count would scan the table on every new identity).
+            """
+            CREATE TABLE tokend_quota_identities (
+                only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+                live bigint NOT NULL)
+            """,
+            "INSERT INTO tokend_quota_identities (live) VALUES (0)",
+            // A batch of quota counts in one call, each token in turn: both of its counters or
+            // neither. Rows are taken in one order (the identity count first when the batch has
+            // identity quotas, then callers, then identities), so batches from several replicas
+            // cannot deadlock. Per token, in input order: the caller's count after it
+            // (0 without a caller quota), -1 its caller quota is used up, -2 its identity quota,
+            // -3 the per-identity table holds `capacity` rows already.
+            """
+            CREATE FUNCTION tokend_quota_take(callers text[], identities text[],
+                                              caller_limits int8[], caller_starts int8[], caller_lengths int8[],
+                                              identity_limits int8[], identity_starts int8[], identity_lengths int8[],
+                                              capacity int8)
+            RETURNS int8[] LANGUAGE plpgsql AS $$
+            DECLARE
+                results int8[] := array_fill(0::int8, ARRAY[coalesce(array_length(callers, 1), 0)]);
+                t record;
+                caller_used int8;
+                identity_used int8;
+                live_rows int8;
+            BEGIN
+                IF EXISTS (SELECT 1 FROM unnest(identity_limits) AS l WHERE l > 0) THEN
+                    SELECT i.live INTO live_rows FROM tokend_quota_identities i FOR UPDATE;
+                END IF;
+                FOR t IN
+                    SELECT u.* FROM unnest(callers, identities, caller_limits, caller_starts, caller_lengths,
+                                           identity_limits, identity_starts, identity_lengths)
+                        WITH ORDINALITY AS u(caller_id, identity, climit, cstart, clength, ilimit, istart, ilength, ord)
+                    ORDER BY u.caller_id, u.identity, u.ord
+                LOOP
+                    caller_used := 0;
+                    IF t.climit > 0 THEN
+                        INSERT INTO tokend_quota VALUES (t.caller_id, '', t.cstart, t.clength, 0) ON CONFLICT DO NOTHING;
+                        SELECT q.used INTO caller_used FROM tokend_quota q
+                        WHERE q.caller_id = t.caller_id AND q.identity = '' AND q.window_start = t.cstart AND q.window_seconds = t.clength
+                        FOR UPDATE;
+                        IF caller_used >= t.climit THEN results[t.ord] := -1; CONTINUE; END IF;
+                    END IF;
+                    IF t.ilimit > 0 THEN
+                        SELECT q.used INTO identity_used FROM tokend_quota q
+                        WHERE q.caller_id = t.caller_id AND q.identity = t.identity AND q.window_start = t.istart AND q.window_seconds = t.ilength
+                        FOR UPDATE;
+                        IF NOT FOUND THEN
+                            IF live_rows >= capacity THEN results[t.ord] := -3; CONTINUE; END IF;
+                            -- No other batch can create it meanwhile: they wait for the count's lock.
+                            INSERT INTO tokend_quota VALUES (t.caller_id, t.identity, t.istart, t.ilength, 0);
+                            live_rows := live_rows + 1;
+                            SELECT q.used INTO identity_used FROM tokend_quota q
+                            WHERE q.caller_id = t.caller_id AND q.identity = t.identity AND q.window_start = t.istart AND q.window_seconds = t.ilength
+                            FOR UPDATE;
+                        END IF;
+                        IF identity_used >= t.ilimit THEN results[t.ord] := -2; CONTINUE; END IF;
+                        UPDATE tokend_quota q SET used = q.used + 1
+                        WHERE q.caller_id = t.caller_id AND q.identity = t.identity AND q.window_start = t.istart AND q.window_seconds = t.ilength;
+                    END IF;
+                    IF t.climit > 0 THEN
+                        UPDATE tokend_quota q SET used = q.used + 1
+                        WHERE q.caller_id = t.caller_id AND q.identity = '' AND q.window_start = t.cstart AND q.window_seconds = t.clength;
+                        caller_used := caller_used + 1;
+                    END IF;
+                    results[t.ord] := caller_used;
+                END LOOP;
+                IF live_rows IS NOT NULL THEN
+                    UPDATE tokend_quota_identities SET live = live_rows;
+                END IF;
+                RETURN results;
+            END $$
+            """,
+        ]),
     ]
 
     static var latestVersion: Int { all.last?.version ?? 0 }

@@ -50,7 +50,7 @@ struct APIError: Error {
                                            message: "the state journal cannot be written; nothing was changed or issued")
 
     static let stateNotShared = APIError(status: .serviceUnavailable, code: "state_unavailable",
-                                         message: "revocations and blocks are not yet shared between replicas with --database; nothing was changed")
+                                         message: "this instance keeps revocations and blocks nowhere durable; nothing was changed")
 
     static func invalidControlRequest(_ message: String) -> APIError {
         APIError(status: .badRequest, code: "invalid_request", message: message)

@@ -150,26 +150,49 @@ struct TokenEndpoint: Sendable {
         if control.isBlocked(issued.identity, now: attempt.now) {
             return reject(.identityBlocked, denial: denial, request: attempt.request, on: eventLoop)
         }
-        // Counted only now, once nothing else can refuse it: a refused request uses no quota.
-        var quotaCounted: EventLoopFuture<Void>?
-        if attempt.caller.quota != nil || attempt.caller.identityQuota != nil {
-            switch control.reserveQuota(caller: attempt.caller, identity: issued.identity, now: attempt.now) {
-            case .admitted(let crossedWarning, let durability):
-                if crossedWarning, let quota = attempt.caller.quota {
-                    service.logger.warning("caller passed 80 % of its quota", metadata: ["caller": "\(attempt.caller.id)", "quota": "\(quota)"])
-                }
-                if let durability {
-                    let counted = eventLoop.makePromise(of: Void.self)
-                    durability.wait { counted.completeWith($0.mapError { $0 }) }
-                    quotaCounted = counted.futureResult
-                }
-            case .exceeded(let quota, let resetsAt):
-                return reject(.quotaExceeded(quota, resetsAt: resetsAt, now: attempt.now), denial: denial, request: attempt.request, on: eventLoop)
-            case .full:
-                service.logger.error("per-identity quota table full; mint refused", metadata: ["caller": "\(attempt.caller.id)"])
-                return eventLoop.makeSucceededFuture(APIError.quotaTableFull.response(requestID: attempt.request.requestID, caller: attempt.caller.id))
-            }
+        guard attempt.caller.quota != nil || attempt.caller.identityQuota != nil else {
+            return release(issued, attempt, quotaCounted: nil, on: eventLoop)
         }
+        // Counted only now, once nothing else can refuse it: a refused request uses no quota.
+        let refusal = denial
+        let handoff = AdmissionHandoff<ControlState.QuotaDecision>()
+        control.countQuota(caller: attempt.caller, identity: issued.identity, now: attempt.now) { handoff.complete($0) }
+        switch handoff.result(orPromiseOn: eventLoop) {
+        case .now(.success(let decision)):
+            return counted(decision, issued, attempt, denial: refusal, on: eventLoop)
+        case .now(.failure(let error)):
+            return eventLoop.makeSucceededFuture(unavailable(error, attempt))
+        case .later(let future):
+            return future
+                .flatMap { counted($0, issued, attempt, denial: refusal, on: eventLoop) }
+                .flatMapError { eventLoop.makeSucceededFuture(unavailable($0, attempt)) }
+        }
+    }
+
+    /// A mint's quota decision: refused, or released once what it counted is durable.
+    private func counted(_ decision: ControlState.QuotaDecision, _ issued: IssuedToken, _ attempt: Attempt, denial: AuditRecord,
+                         on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
+        switch decision {
+        case .admitted(let crossedWarning, let durability):
+            if crossedWarning, let quota = attempt.caller.quota {
+                service.logger.warning("caller passed 80 % of its quota", metadata: ["caller": "\(attempt.caller.id)", "quota": "\(quota)"])
+            }
+            guard let durability else { return release(issued, attempt, quotaCounted: nil, on: eventLoop) }
+            let counted = eventLoop.makePromise(of: Void.self)
+            durability.wait { counted.completeWith($0) }
+            return release(issued, attempt, quotaCounted: counted.futureResult, on: eventLoop)
+        case .exceeded(let quota, let resetsAt):
+            return reject(.quotaExceeded(quota, resetsAt: resetsAt, now: attempt.now), denial: denial, request: attempt.request, on: eventLoop)
+        case .full:
+            service.logger.error("per-identity quota table full; mint refused", metadata: ["caller": "\(attempt.caller.id)"])
+            return eventLoop.makeSucceededFuture(APIError.quotaTableFull.response(requestID: attempt.request.requestID, caller: attempt.caller.id))
+        }
+    }
+
+    /// Signs nothing more: writes the audit record and answers with the token once it (and
+    /// `quotaCounted`, when the count must become durable too) is on disk.
+    private func release(_ issued: IssuedToken, _ attempt: Attempt, quotaCounted: EventLoopFuture<Void>?,
+                         on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
         let request = attempt.request
         let record = AuditRecord.issued(issued, requestID: request.requestID, caller: attempt.caller.id,
                                         auth: attempt.authenticated.method.rawValue, remote: request.remoteAddress)

@@ -28,7 +28,8 @@ public final class TokenService: Sendable {
 
     public let settings: ServerSettings
     public let state: SharedState
-    /// Revocations, blocks and quota counts (memory, kept durable by the state journal).
+    /// Revocations, blocks and quota counts (memory, kept durable by the state journal or shared
+    /// through PostgreSQL).
     public let control: ControlState
     /// Services that run beside the server for the shared state (the PostgreSQL pool, the audit
     /// writer, the ledger purge), started before it and stopped after it.
@@ -94,13 +95,6 @@ public final class TokenService: Sendable {
         logger.notice("audit head seq=\(head.seq) link=\(head.link)", metadata: ["seq": "\(head.seq)", "link": "\(head.link)"])
     }
 
-    /// Why `secrets` cannot run with `control`, or nil: quotas must be counted durably (the
-    /// embedded state journal). With `--database` they are refused, not counted per replica.
-    public static func unsupported(_ secrets: Secrets, control: ControlState) -> String? {
-        guard !control.isDurable, let caller = secrets.callers.first(where: { $0.quota != nil || $0.identityQuota != nil }) else { return nil }
-        return "callers (id \"\(caller.id)\"): quota and identity_quota are not yet shared between replicas; with --database remove them (they work in the embedded mode)"
-    }
-
     /// `reloadSecrets` on the reload thread (SIGHUP, `--watch-secrets`).
     @discardableResult
     func reloadSecretsInBackground() async -> Bool {
@@ -117,7 +111,6 @@ public final class TokenService: Sendable {
         }
         do throws(SecretsError) {
             let secrets = try SecretsLoader.load(path: path)
-            if let problem = Self.unsupported(secrets, control: control) { throw SecretsError(problem) }
             let configuration = Self.configuration(secrets, maximumSkew: settings.maximumSkew, metrics: metrics)
             current.withLock { $0 = configuration }
             logger.notice("secrets reloaded", metadata: ["signing_keys": "\(secrets.signingKeys.count)", "callers": "\(secrets.callers.count)", "active_kid": "\(secrets.activeKey.kid)"])

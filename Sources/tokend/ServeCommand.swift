@@ -145,7 +145,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandFailure.usage("no audit sink: give --audit-log or --database")
         }
         let control: ControlState
-        if let statePath = settings.statePath {
+        if let shared = shared.control {
+            control = shared
+        } else if let statePath = settings.statePath {
             do {
                 control = try ControlState(journalPath: statePath, identityQuotaCapacity: settings.identityQuotaCapacity)
             } catch {
@@ -154,7 +156,6 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             control = ControlState(identityQuotaCapacity: settings.identityQuotaCapacity)
         }
-        if let problem = TokenService.unsupported(secrets, control: control) { throw CommandFailure.usage(problem) }
         let service = TokenService(settings: settings, secrets: secrets, state: shared.state, control: control, stateServices: shared.services,
                                    stateReadiness: shared.readiness, metrics: metrics, logger: logger)
         let scheme = settings.tls == nil ? "http" : "https"

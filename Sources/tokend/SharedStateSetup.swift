@@ -8,6 +8,8 @@ import TokenServer
 /// instance), or PostgreSQL (many), with the services that keep it running.
 struct SharedStateSetup {
     let state: SharedState
+    /// Revocations, blocks and quota counts when they are shared (nil: the embedded state journal).
+    var control: ControlState?
     var services: [any Service] = []
     var readiness: @Sendable () async -> String? = { nil }
 
@@ -26,11 +28,29 @@ struct SharedStateSetup {
         }
         let audit: any AuditSink = auditLog.map { MirroredAuditSink($0, auditChain) } ?? auditChain
         let rateLimiter = PostgresRateLimiter(store: store)
+        let controlStore = PostgresControlStore(store: store, identityCapacity: settings.identityQuotaCapacity, logger: logger)
+        let control = ControlState(shared: controlStore)
+        try await load(control, from: controlStore, url: url, instance: instance, timeout: timeout, logger: logger)
         return SharedStateSetup(
             state: SharedState(replayLedger: ledger, rateLimiter: rateLimiter, audit: audit),
+            control: control,
             // The pool first, so it is the last to stop: the audit writer drains into it.
-            services: [store, auditChain, ledger, rateLimiter, ReplayLedgerPurge(ledger: ledger, logger: logger)],
+            services: [store, auditChain, ledger, rateLimiter, controlStore, ReplayLedgerPurge(ledger: ledger, logger: logger)],
             readiness: { await store.readinessProblem() })
+    }
+
+    /// Every revocation and block in force, before the first request: a replica that starts
+    /// must not issue a token for an identity another one blocked. Read with a pool of its own
+    /// (the serving pool starts with the services).
+    private static func load(_ control: ControlState, from controlStore: PostgresControlStore, url: DatabaseURL, instance: String,
+                             timeout: Duration, logger: Logger) async throws {
+        do {
+            try await PostgresStore.withTemporaryClient(url: url, applicationName: "tokend/\(instance)", timeout: timeout, logger: logger) { store in
+                try await controlStore.load(into: control, using: store)
+            }
+        } catch {
+            throw CommandFailure.usage("cannot read the revocations and blocks from \(url): \(PostgresStore.describe(error))")
+        }
     }
 
     /// Creates or upgrades the schema (under the advisory lock), retrying while the database is

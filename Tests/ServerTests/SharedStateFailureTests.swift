@@ -121,9 +121,18 @@ struct SharedStateFailureTests {
     @Test func dbMigrateCreatesUpgradesAndRefusesANewerSchema() throws {
         let fixture = try SharedStateFixture()
         let first = try fixture.tokend(["db", "migrate"])
-        #expect(first.status == 0 && first.stdout.contains("from version 0 to 1"), "\(first.stdout)\(first.stderr)")
+        #expect(first.status == 0 && first.stdout.contains("from version 0 to 2"), "\(first.stdout)\(first.stderr)")
         let second = try fixture.tokend(["db", "migrate"])
         #expect(second.status == 0 && second.stdout.contains("nothing to do"))
+        // A database at version 1 that holds records is upgraded in place.
+        _ = try fixture.sql("""
+            DROP TABLE tokend_control; DROP TABLE tokend_quota; DROP TABLE tokend_quota_identities;
+            DROP FUNCTION tokend_quota_take; DELETE FROM tokend_schema_migrations WHERE version = 2;
+            INSERT INTO tokend_audit (instance, seq, line) VALUES ('a', 1, 'x')
+            """)
+        let upgrade = try fixture.tokend(["db", "migrate"])
+        #expect(upgrade.status == 0 && upgrade.stdout.contains("from version 1 to 2"), "\(upgrade.stdout)\(upgrade.stderr)")
+        #expect(try fixture.sql("SELECT count(*) FROM tokend_audit").contains("1"))
         _ = try fixture.sql("INSERT INTO tokend_schema_migrations (version, name) VALUES (99, 'from the future')")
         let newer = try fixture.tokend(["db", "migrate"])
         #expect(newer.status == 2 && newer.stderr.contains("newer than this tokend"), "\(newer.stderr)")
@@ -160,6 +169,10 @@ struct SharedStateFailureTests {
         let a = try await SharedStateFixture.start("a", secretsPath: fixture.secretsPath, databaseURL: url)
         #expect(try await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).status == 200)
         #expect(try await HTTPTestClient.mintSigned(a.baseURL, keyID: "web", secret: SampleSecrets.hmacSecret, body: #"{"identity":"alice"}"#).result.status == 200)
+        let revoke = try await HTTPTestClient.send("POST", a.baseURL + "/v1/tokens/revoke",
+                                                   headers: [("Authorization", "Bearer \(SampleSecrets.apiKey)"), ("Content-Type", "application/json")],
+                                                   body: Array(#"{"identity":"alice"}"#.utf8))
+        #expect(revoke.status == 200, "\(revoke.text)")
         await a.stop()
         #expect(a.process.terminationStatus == 0, "\(a.stderr)")
     }

@@ -35,22 +35,6 @@ struct SharedStateTests {
     }
 
     /// Until revocations, blocks and quotas are shared, a replica refuses to hold them alone.
-    @Test func stateThatIsNotSharedYetIsRefusedNotKeptPerReplica() async throws {
-        let fixture = try SharedStateFixture()
-        let a = try await fixture.start("a")
-        let token = try unwrap(try await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).token)
-        let revoke = try await HTTPTestClient.send("POST", a.baseURL + "/v1/tokens/revoke",
-                                                   headers: [("Authorization", "Bearer \(SampleSecrets.apiKey)"), ("Content-Type", "application/json")],
-                                                   body: Array(#"{"token":"\#(token)"}"#.utf8))
-        #expect(revoke.status == 503 && revoke.errorCode == "state_unavailable", "\(revoke.text)")
-        await a.stop()
-        #expect(try fixture.records("a").allSatisfy { $0["event"] != .string("token.revoked") })
-
-        let quotas = try SharedStateFixture(postgres: fixture.postgres, secrets: SampleSecrets.toml + "quota = \"10/day\"\n")
-        let refused = try quotas.tokend(["serve", "--secrets", quotas.secretsPath, "--port", "0", "--instance", "q"])
-        #expect(refused.status == 2 && refused.stderr.contains("quota"), "\(refused.stderr)")
-    }
-
     @Test func aCallersRateLimitHoldsAcrossInstances() async throws {
         let secrets = SampleSecrets.toml.replacingOccurrences(of: "rate_limit = 50", with: "rate_limit = 10")
         let fixture = try SharedStateFixture(secrets: secrets)
@@ -131,7 +115,7 @@ struct SharedStateTests {
             #expect(try await HTTPTestClient.mint(server.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).status == 200)
             await server.stop()
         }
-        #expect(try fixture.sql("SELECT count(*) FROM tokend_schema_migrations").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        #expect(try fixture.sql("SELECT count(*) FROM tokend_schema_migrations").trimmingCharacters(in: .whitespacesAndNewlines) == "2")
     }
 
     @Test func exportPrintsAChainThatVerifiesAsAFileAndTamperingIsNamed() async throws {

@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Testing
 import TestSupport
@@ -178,7 +179,7 @@ struct ControlStateTests {
         #expect(second.isBlocked("mallory", now: Self.now + 10))
         #expect(second.quotaUse(of: caller, now: Self.now + 10) == 3)
         var refused = false
-        if case .exceeded = second.reserveQuota(caller: caller, identity: "alice", now: Self.now + 10) { refused = true }
+        if case .exceeded = try Self.decide(caller, "alice", in: second, now: Self.now + 10) { refused = true }
         #expect(refused, "the identity quota was reset by the restart")
         // Compacted: the expired revocation and the torn line are gone, the quota is one line.
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
@@ -241,8 +242,16 @@ struct ControlStateTests {
         }
     }
 
+    /// The embedded state decides a quota on the spot: its completion has run when this returns.
+    private static func decide(_ caller: Caller, _ identity: String, in state: ControlState, now: Int) throws -> ControlState.QuotaDecision {
+        let decision = Mutex<Result<ControlState.QuotaDecision, any Error>?>(nil)
+        state.countQuota(caller: caller, identity: identity, now: now) { result in decision.withLock { $0 = result } }
+        guard let result = decision.withLock({ $0 }) else { throw MissingQuota() }
+        return try result.get()
+    }
+
     private static func reserve(_ caller: Caller, _ identity: String, in state: ControlState) async throws {
-        guard case .admitted(_, let durability) = state.reserveQuota(caller: caller, identity: identity, now: now) else { throw MissingQuota() }
+        guard case .admitted(_, let durability) = try decide(caller, identity, in: state, now: now) else { throw MissingQuota() }
         guard let durability else { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             durability.wait { continuation.resume(with: $0.mapError { $0 }) }

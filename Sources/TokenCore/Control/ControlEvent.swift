@@ -31,5 +31,45 @@ public struct QuotaKey: Sendable, Hashable {
         self.windowSeconds = windowSeconds
     }
 
+    /// The counter of `quota`'s window that holds `now`.
+    public init(caller: String, identity: String?, quota: Quota, at now: Int) {
+        self.init(caller: caller, identity: identity, windowStart: quota.windowStart(at: now), windowSeconds: quota.window.seconds)
+    }
+
     public var windowEnd: Int { windowStart + windowSeconds }
+}
+
+extension ControlEvent {
+    /// Until when the event can still change an answer (Unix seconds), or nil while nothing but
+    /// a later event ends it (a block without `until`, which an unblock lifts). The same rule as
+    /// the in-memory purge: a revocation lives as long as a token it names could.
+    public var keptUntil: Int? {
+        switch self {
+        case .revokeToken(_, _, _, let expires):
+            return expires
+        case .revokeIdentity(_, let issuedBefore, _):
+            return issuedBefore + ControlState.entryLifetime
+        case .block(_, let at, let until):
+            // A block also revokes the identity's earlier tokens, for as long as they could live.
+            return until.map { max($0, at + 1 + ControlState.entryLifetime) }
+        case .unblock(_, let at):
+            return at + 1 + ControlState.entryLifetime
+        case .quotaCount(let key, _, _):
+            return key.windowEnd
+        }
+    }
+
+    /// The identity a block or an unblock is about.
+    public var blockIdentity: String? {
+        switch self {
+        case .block(let identity, _, _), .unblock(let identity, _): return identity
+        default: return nil
+        }
+    }
+
+    /// Whether the event lifts the identity's earlier blocks (which then no longer matter).
+    public var liftsBlock: Bool {
+        if case .unblock = self { return true }
+        return false
+    }
 }

@@ -1,10 +1,11 @@
 /// A `ControlEvent` as one line of the state journal, and back.
 extension ControlEvent {
-    struct LineError: Error, CustomStringConvertible {
-        let description: String
+    public struct LineError: Error, CustomStringConvertible {
+        public let description: String
     }
 
-    func line() -> [UInt8] {
+    /// The event as one line of JSON: the state journal's line, and the shared store's row.
+    public func line() -> [UInt8] {
         var writer = JSONWriter(capacity: 160)
         switch self {
         case .revokeToken(let jti, let identity, let scope, let expires):
@@ -31,8 +32,8 @@ extension ControlEvent {
         return writer.bytes
     }
 
-    /// The event of a journal line.
-    static func parse(line: some Sequence<UInt8>) throws(LineError) -> ControlEvent {
+    /// The event of a journal line (or a shared store's row).
+    public static func parse(line: some Sequence<UInt8>) throws(LineError) -> ControlEvent {
         guard case .object(let object)? = try? JSONParser.parse(line), let kind = object["e"]?.stringValue else {
             throw LineError(description: "not a state journal line")
         }

@@ -1,13 +1,26 @@
 import Synchronization
 
 /// What tokens are still good for and how many more may be minted: the revocations, blocks and
-/// quota counts of one instance, in memory for the request path (introspection and the mint
-/// checks never wait on a disk or a database), made durable by the state journal.
+/// quota counts of one instance, in memory for the request path (introspection and the block
+/// check never wait on a disk or a database), made durable by the state journal (one instance)
+/// or a shared store (replicas: PostgreSQL).
 public final class ControlState: Sendable {
     fileprivate struct Tables {
         var revocations = RevocationSet()
         var quotas: QuotaCounters
         var lastPurge = 0
+        /// The shared store's last event in force here: events apply once each, in its order.
+        var sharedThrough = 0
+    }
+
+    /// Where the state is kept.
+    private enum Home {
+        /// Nothing survives a restart (tests; a change is refused outside them).
+        case memory
+        /// The embedded mode's state journal; quota counts are decided here, in memory.
+        case journal(ControlJournal)
+        /// Shared by every replica; quota counts are decided there, for all of them together.
+        case shared(any SharedControlStore)
     }
 
     /// Per-identity quota counters held at most (see `QuotaCounters`).
@@ -16,20 +29,22 @@ public final class ControlState: Sendable {
     /// longest lifetime plus the verifier's leeway for clock drift.
     public static let entryLifetime = TTLPolicy.maximum + JWTVerifier.defaultLeeway
 
+    public typealias Completion = @Sendable (Result<Void, any Error>) -> Void
+
     fileprivate let tables: Mutex<Tables>
-    private let journal: ControlJournal?
+    private let home: Home
 
     /// Memory only (tests, `--dev` without a state file): nothing survives a restart.
     public init(identityQuotaCapacity: Int = defaultIdentityQuotaCapacity) {
         tables = Mutex(Tables(quotas: QuotaCounters(identityCapacity: identityQuotaCapacity)))
-        journal = nil
+        home = .memory
     }
 
     /// Loads the journal at `journalPath` (creating it), drops what has expired, and keeps it.
     public init(journalPath: String, identityQuotaCapacity: Int = defaultIdentityQuotaCapacity,
                 now: Int = WallClock.now()) throws(ControlJournal.Failure) {
         var loaded = Tables(quotas: QuotaCounters(identityCapacity: Int.max))
-        journal = try ControlJournal(path: journalPath, replay: { event in
+        let journal = try ControlJournal(path: journalPath, replay: { event in
             Self.apply(event, to: &loaded)
         }, compacted: {
             loaded.revocations.purge(now: now, maximumLifetime: Self.entryLifetime)
@@ -39,9 +54,21 @@ public final class ControlState: Sendable {
         loaded.quotas = loaded.quotas.withCapacity(identityQuotaCapacity)
         loaded.lastPurge = now
         tables = Mutex(loaded)
+        home = .journal(journal)
     }
 
-    public var isDurable: Bool { journal != nil }
+    /// Kept in `store`, shared with other replicas; empty until the store applies its events
+    /// (`applyShared`, before the server starts and then as they come).
+    public init(shared store: any SharedControlStore) {
+        tables = Mutex(Tables(quotas: QuotaCounters(identityCapacity: 0)))
+        home = .shared(store)
+    }
+
+    /// Whether a change survives a restart (and, shared, reaches every replica).
+    public var isDurable: Bool {
+        if case .memory = home { return false }
+        return true
+    }
 
     // MARK: Mint-path checks
 
@@ -65,7 +92,7 @@ public final class ControlState: Sendable {
         fileprivate let state: ControlState
 
         /// `completion` runs once the journal holds the reservations (or failed to write them).
-        public func wait(_ completion: @escaping ControlJournal.Completion) {
+        public func wait(_ completion: @escaping Completion) {
             state.persist(reservations.map { .quotaCount($0.key, count: $0.upTo, exact: false) }) { [state, reservations] result in
                 if case .success = result {
                     state.tables.withLock { tables in for reservation in reservations { tables.quotas.confirm(reservation) } }
@@ -75,17 +102,45 @@ public final class ControlState: Sendable {
         }
     }
 
-    /// Counts a token against the caller's quotas, in memory at once, so that concurrent mints
-    /// see each other. Nothing to wait for when the count is within what is durable already.
-    public func reserveQuota(caller: Caller, identity: String, now: Int) -> QuotaDecision {
+    /// Counts a token against the caller's quotas. In memory at once, so that concurrent mints
+    /// see each other, with nothing to wait for when the count is within what the journal holds
+    /// already; or, shared, by the store for every replica. `completion` runs on the calling
+    /// thread before this returns, except for a shared store.
+    public func countQuota(caller: Caller, identity: String, now: Int,
+                           completion: @escaping @Sendable (Result<QuotaDecision, any Error>) -> Void) {
+        guard case .shared(let store) = home else { return completion(.success(reserveQuota(caller: caller, identity: identity, now: now))) }
+        let take = QuotaTake(caller: caller, identity: identity, now: now)
+        store.count(take) { [self] outcome in
+            completion(outcome.map { outcome in
+                switch outcome {
+                case .admitted(let callerCount):
+                    guard let counter = take.caller else { return .admitted(crossedWarning: false, durability: nil) }
+                    // This replica's view of the caller's use, for `/metrics`.
+                    tables.withLock { $0.quotas.restore(counter.key, count: callerCount, exact: false) }
+                    return .admitted(crossedWarning: callerCount == QuotaCounters.warningThreshold(counter.quota), durability: nil)
+                case .callerExceeded:
+                    guard let counter = take.caller else { return .full }
+                    tables.withLock { $0.quotas.restore(counter.key, count: counter.quota.limit, exact: false) }
+                    return .exceeded(counter.quota, resetsAt: counter.key.windowEnd)
+                case .identityExceeded:
+                    guard let counter = take.identity else { return .full }
+                    return .exceeded(counter.quota, resetsAt: counter.key.windowEnd)
+                case .full:
+                    return .full
+                }
+            })
+        }
+    }
+
+    private func reserveQuota(caller: Caller, identity: String, now: Int) -> QuotaDecision {
         let decision = tables.withLock { tables in
             Self.purgeIfDue(&tables, now: now)
             return tables.quotas.reserve(caller: caller, identity: identity, now: now)
         }
         switch decision {
         case .admitted(let reservations, let crossed):
-            let durability = reservations.isEmpty || journal == nil ? nil : QuotaDurability(reservations: reservations, state: self)
-            return .admitted(crossedWarning: crossed, durability: durability)
+            guard case .journal = home, !reservations.isEmpty else { return .admitted(crossedWarning: crossed, durability: nil) }
+            return .admitted(crossedWarning: crossed, durability: QuotaDurability(reservations: reservations, state: self))
         case .exceeded(let quota, let resetsAt):
             return .exceeded(quota, resetsAt: resetsAt)
         case .full:
@@ -96,7 +151,7 @@ public final class ControlState: Sendable {
     /// The tokens counted in the caller's current quota window.
     public func quotaUse(of caller: Caller, now: Int) -> Int? {
         guard let quota = caller.quota else { return nil }
-        let key = QuotaKey(caller: caller.id, identity: nil, windowStart: quota.windowStart(at: now), windowSeconds: quota.window.seconds)
+        let key = QuotaKey(caller: caller.id, identity: nil, quota: quota, at: now)
         return tables.withLock { $0.quotas.count(key) }
     }
 
@@ -111,8 +166,13 @@ public final class ControlState: Sendable {
     // MARK: Changes
 
     /// Makes `event` durable, then applies it; `completion` runs after both (or on failure,
-    /// with nothing applied).
-    public func record(_ event: ControlEvent, completion: @escaping ControlJournal.Completion) {
+    /// with nothing applied here).
+    public func record(_ event: ControlEvent, completion: @escaping Completion) {
+        if case .shared(let store) = home {
+            // The store applies it, in its order: applying it here as well could undo a later
+            // event another replica recorded meanwhile (an unblock after this block).
+            return store.record([event], completion: completion)
+        }
         persist([event]) { [self] result in
             if case .success = result {
                 tables.withLock { Self.apply(event, to: &$0) }
@@ -121,15 +181,31 @@ public final class ControlState: Sendable {
         }
     }
 
-    fileprivate func persist(_ events: [ControlEvent], completion: @escaping ControlJournal.Completion) {
-        guard let journal else { return completion(.success(())) }
-        journal.append(events, completion: completion)
+    fileprivate func persist(_ events: [ControlEvent], completion: @escaping Completion) {
+        guard case .journal(let journal) = home else { return completion(.success(())) }
+        journal.append(events) { completion($0.mapError { $0 }) }
     }
+
+    /// The shared store's events after `sharedThrough`, numbered in its order: each one is
+    /// applied once, in that order, whoever fetched it (the poll, or a replica's own change). A
+    /// nil event (a row that is not one) is passed over.
+    public func applyShared(_ events: [(number: Int, event: ControlEvent?)], now: Int) {
+        tables.withLock { tables in
+            for (number, event) in events where number > tables.sharedThrough {
+                if let event { Self.apply(event, to: &tables) }
+                tables.sharedThrough = number
+            }
+            Self.purgeIfDue(&tables, now: now)
+        }
+    }
+
+    /// The number of the shared store's last event in force here (0: none yet).
+    public var sharedThrough: Int { tables.withLock { $0.sharedThrough } }
 
     /// A clean stop: the exact counts, so that the next start does not count the unused part of
     /// a reservation.
     public func writeExactCounts() throws(ControlJournal.Failure) {
-        guard let journal else { return }
+        guard case .journal(let journal) = home else { return }
         let counts = tables.withLock { $0.quotas.counts }
         guard !counts.isEmpty else { return }
         try journal.appendNow(counts.map { .quotaCount($0.key, count: $0.value, exact: true) })

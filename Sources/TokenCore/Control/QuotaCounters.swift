@@ -65,12 +65,12 @@ struct QuotaCounters {
     mutating func reserve(caller: Caller, identity: String, now: Int) -> Decision {
         var keys: [(QuotaKey, Quota)] = []
         if let quota = caller.quota {
-            let key = QuotaKey(caller: caller.id, identity: nil, windowStart: quota.windowStart(at: now), windowSeconds: quota.window.seconds)
+            let key = QuotaKey(caller: caller.id, identity: nil, quota: quota, at: now)
             if count(key) >= quota.limit { return .exceeded(quota, resetsAt: key.windowEnd) }
             keys.append((key, quota))
         }
         if let quota = caller.identityQuota {
-            let key = QuotaKey(caller: caller.id, identity: identity, windowStart: quota.windowStart(at: now), windowSeconds: quota.window.seconds)
+            let key = QuotaKey(caller: caller.id, identity: identity, quota: quota, at: now)
             let used = count(key)
             if used >= quota.limit { return .exceeded(quota, resetsAt: key.windowEnd) }
             if counters[key] == nil && identityEntries >= identityCapacity { return .full }
