@@ -3,11 +3,12 @@
 #   file-*  one instance: replay ledger and rate limits in memory, audit log file (fdatasync)
 #   pg1-*   one instance on a local PostgreSQL (audit, replay and rate limits in the database)
 #   pg2-*   two instances on the same PostgreSQL, one wrk per instance (CONNS/2 each), summed
-# each for the API-key path, the API-key path with a (never reached) rate limit, and the RFC 9421
-# (hmac) path; then pg2 / file, the issue's goal.
-# Also printed: audit records per commit, commits per second, database round trips per request.
+# each for the API-key path, the API-key path with a (never reached) rate limit, the same with a
+# (never reached) quota and identity quota, and the RFC 9421 (hmac) path; then pg2 / file.
+# Also printed: audit records per commit, commits per second, database round trips per request;
+# and, on two replicas, how long a revocation and a block made on one take to hold on the other.
 #
-#   Benchmarks/shared-state.sh        (env: DURATION=8s CONNS=64 THREADS=1 PORT=8110 PGPORT=55433 PATHS="apikey limited hmac")
+#   Benchmarks/shared-state.sh        (env: DURATION=8s CONNS=64 THREADS=1 PORT=8110 PGPORT=55433 PATHS="apikey limited quota hmac")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${DURATION:-8s}"; CONNS="${CONNS:-64}"; THREADS="${THREADS:-1}"; PGPORT="${PGPORT:-55433}"
@@ -31,7 +32,7 @@ start_instances() {  # start_instances MODE COUNT: sets SERVERS (pids) and PORTS
   for i in $(seq 1 "$2"); do
     local port=$((PORT + i - 1))
     local args=(--secrets "$WORK/secrets.toml" --port "$port")
-    if [ "$1" = file ]; then args+=(--audit-log "$WORK/audit.jsonl"); else args+=(--database "$DATABASE" --instance "bench-$i"); fi
+    if [ "$1" = file ]; then rm -f "$WORK/state.jsonl"; args+=(--audit-log "$WORK/audit.jsonl" --state-file "$WORK/state.jsonl"); else args+=(--database "$DATABASE" --instance "bench-$i"); fi
     "$TOKEND" serve "${args[@]}" >"$WORK/server-$i.out" 2>"$WORK/server-$i.err" &
     SERVERS+=($!); PORTS+=("$port")
   done
@@ -50,8 +51,10 @@ run() {  # run NAME MODE COUNT PATH(apikey|hmac|limited)
   local name="$1" mode="$2" count="$3" path="$4" conns=$(( CONNS / $3 )) i=0
   # limited: the API-key path for a caller with a rate_limit it never reaches, so every request
   # pays for the shared rate-limit decision (as a production caller would).
-  sed -i '/^rate_limit = /d' "$WORK/secrets.toml"
+  # quota: counted for every request (in the state journal, or in PostgreSQL for all replicas).
+  sed -i '/^rate_limit = /d; /^quota = /d; /^identity_quota = /d' "$WORK/secrets.toml"
   [ "$path" = limited ] && echo "rate_limit = 1000000" >>"$WORK/secrets.toml"
+  [ "$path" = quota ] && printf 'quota = "1000000000/day"\nidentity_quota = "1000000000/day"\n' >>"$WORK/secrets.toml"
   start_instances "$mode" "$count"
   local outs=()
   for port in "${PORTS[@]}"; do
@@ -68,7 +71,7 @@ run() {  # run NAME MODE COUNT PATH(apikey|hmac|limited)
   for port in "${PORTS[@]}"; do
     records=$((records + $(metric "$port" '^tokend_audit_records_total\{result="ok"\}')))
     commits=$((commits + $(metric "$port" '^tokend_audit_commit_duration_seconds_count\{result="ok"\}')))
-    trips=$((trips + $(metric "$port" '^tokend_database_operation_duration_seconds_count\{operation="(audit_commit|rate_limit|replay)"')))
+    trips=$((trips + $(metric "$port" '^tokend_database_operation_duration_seconds_count\{operation="(audit_commit|rate_limit|replay|quota)"')))
   done
   stop_instances
   local rps=0 p99=0 non2xx=0
@@ -86,7 +89,7 @@ run() {  # run NAME MODE COUNT PATH(apikey|hmac|limited)
 
 declare -A RPS
 echo "tokend $(git rev-parse --short HEAD 2>/dev/null), PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}'), wrk -t$THREADS -c$CONNS -d$DURATION, $(nproc) cores"
-PATHS="${PATHS:-apikey limited hmac}"
+PATHS="${PATHS:-apikey limited quota hmac}"
 for path in $PATHS; do
   run "file-$path" file 1 "$path"
   run "pg1-$path" postgres 1 "$path"
@@ -96,3 +99,15 @@ for path in $PATHS; do
   awk -v f="${RPS[file-$path]}" -v one="${RPS[pg1-$path]}" -v two="${RPS[pg2-$path]}" -v p="$path" 'BEGIN {
     printf "%-6s pg1 / file = %.2f   pg2 / file = %.2f (goal >= 0.50)\n", p, one / f, two / f }'
 done
+if [ -n "${RPS[pg2-quota]:-}" ] && [ -n "${RPS[pg2-apikey]:-}" ]; then
+  awk -v q="${RPS[pg2-quota]}" -v a="${RPS[pg2-apikey]}" -v fq="${RPS[file-quota]}" -v fa="${RPS[file-apikey]}" 'BEGIN {
+    printf "quota  file-quota / file-apikey = %.2f   pg2-quota / pg2-apikey = %.2f\n", fq / fa, q / a }'
+fi
+
+# Propagation between two replicas (the poll runs every 250 ms; a change is read back at once by
+# the replica that made it).
+sed -i '/^rate_limit = /d; /^quota = /d; /^identity_quota = /d' "$WORK/secrets.toml"
+echo 'permissions = ["mint", "revoke", "introspect", "block"]' >>"$WORK/secrets.toml"
+start_instances postgres 2
+python3 Benchmarks/propagation.py "http://127.0.0.1:${PORTS[0]}" "http://127.0.0.1:${PORTS[1]}" "$API_KEY" "${PROPAGATION_ROUNDS:-30}"
+stop_instances

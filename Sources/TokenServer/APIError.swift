@@ -47,7 +47,7 @@ struct APIError: Error {
     static let quotaTableFull = APIError(status: .serviceUnavailable, code: "quota_state_full",
                                          message: "the per-identity quota table is full; no token was issued (it frees as quota windows end)")
     static let stateUnavailable = APIError(status: .serviceUnavailable, code: "state_unavailable",
-                                           message: "the state journal cannot be written; nothing was changed or issued")
+                                           message: "revocations, blocks and quota counts cannot be stored now; nothing was changed or issued")
 
     static let stateNotShared = APIError(status: .serviceUnavailable, code: "state_unavailable",
                                          message: "this instance keeps revocations and blocks nowhere durable; nothing was changed")

@@ -5,9 +5,10 @@ import TokenCore
 
 /// Revoke, introspect, block and unblock: what `TokenEndpoint` hands over once the caller is
 /// authenticated, admitted and permitted. A change is durable twice before its answer — in the
-/// state journal (what tokend acts on) and then as an audit record (what an auditor reads) — and
-/// is in force, in memory, from the journal's sync on. Introspection changes nothing and is not
-/// audited: it is answered from memory, as fast as `/healthz`.
+/// state journal or the shared database (what tokend acts on) and then as an audit record (what
+/// an auditor reads) — and is in force, in memory, from then on (on other replicas from their
+/// next poll). Introspection changes nothing and is not audited: it is answered from memory, as
+/// fast as `/healthz`.
 struct ControlEndpoint {
     let endpoint: TokenEndpoint
     private var service: TokenService { endpoint.service }
@@ -21,7 +22,7 @@ struct ControlEndpoint {
         guard isForm ? (action == .revoke || action == .introspect) : TokenEndpoint.hasMediaType(contentType, "application/json") else {
             return endpoint.reject(.unsupportedMediaType, denial: attempt.denial, request: attempt.request, on: eventLoop)
         }
-        // A change that one replica would hold alone, and lose at its restart, is not made at all.
+        // A change held only in this process's memory, and lost at its restart, is not made at all.
         guard action == .introspect || service.control.isDurable else {
             return eventLoop.makeSucceededFuture(APIError.stateNotShared.response(requestID: attempt.request.requestID, caller: attempt.caller.id))
         }
@@ -161,7 +162,7 @@ struct ControlEndpoint {
             case .success:
                 writeAudit()
             case .failure(let error):
-                logger.error("state journal write failed; nothing changed", metadata: ["request_id": "\(requestID)", "error": "\(error)"])
+                logger.error("state change not stored; nothing changed", metadata: ["request_id": "\(requestID)", "error": "\(error)"])
                 promise.succeed(APIError.stateUnavailable.response(requestID: requestID, caller: caller))
             }
         }
