@@ -125,9 +125,12 @@ enum Migrations {
             """,
             "INSERT INTO tokend_quota_identities (live) VALUES (0)",
             // A batch of quota counts in one call, each token in turn: both of its counters or
-            // neither. Rows are taken in one order (the identity count first when the batch has
-            // identity quotas, then callers, then identities), so batches from several replicas
-            // cannot deadlock. Per token, in input order: the caller's count after it
+            // neither. A counter's row is read (and locked) once per batch and written back once,
+            // however many of the batch's tokens it counts: a busy caller's batch costs a few
+            // statements, not a few per token. Rows are taken in one order — the identity-row
+            // count first when the batch has identity quotas, then callers, then identities —
+            // so batches from several replicas do not deadlock (PostgreSQL would break one that
+            // did, a 503 for its tokens). Per token, in input order: the caller's count after it
             // (0 without a caller quota), -1 its caller quota is used up, -2 its identity quota,
             // -3 the per-identity table holds `capacity` rows already.
             """
@@ -139,51 +142,74 @@ enum Migrations {
             DECLARE
                 results int8[] := array_fill(0::int8, ARRAY[coalesce(array_length(callers, 1), 0)]);
                 t record;
-                caller_used int8;
-                identity_used int8;
                 live_rows int8;
+                -- The counter rows in hand: key, count, whether the count changed.
+                c_key text[]; c_used int8; c_dirty boolean := false;
+                i_key text[]; i_used int8; i_dirty boolean := false;
             BEGIN
                 IF EXISTS (SELECT 1 FROM unnest(identity_limits) AS l WHERE l > 0) THEN
-                    SELECT i.live INTO live_rows FROM tokend_quota_identities i FOR UPDATE;
+                    SELECT n.live INTO live_rows FROM tokend_quota_identities n FOR UPDATE;
                 END IF;
                 FOR t IN
                     SELECT u.* FROM unnest(callers, identities, caller_limits, caller_starts, caller_lengths,
                                            identity_limits, identity_starts, identity_lengths)
                         WITH ORDINALITY AS u(caller_id, identity, climit, cstart, clength, ilimit, istart, ilength, ord)
-                    ORDER BY u.caller_id, u.identity, u.ord
+                    ORDER BY u.caller_id, u.cstart, u.clength, u.identity, u.istart, u.ilength, u.ord
                 LOOP
-                    caller_used := 0;
-                    IF t.climit > 0 THEN
+                    IF t.climit > 0 AND c_key IS DISTINCT FROM ARRAY[t.caller_id, t.cstart::text, t.clength::text] THEN
+                        IF c_dirty THEN
+                            UPDATE tokend_quota q SET used = c_used
+                            WHERE q.caller_id = c_key[1] AND q.identity = '' AND q.window_start = c_key[2]::int8 AND q.window_seconds = c_key[3]::int8;
+                        END IF;
+                        c_key := ARRAY[t.caller_id, t.cstart::text, t.clength::text];
+                        c_dirty := false;
                         INSERT INTO tokend_quota VALUES (t.caller_id, '', t.cstart, t.clength, 0) ON CONFLICT DO NOTHING;
-                        SELECT q.used INTO caller_used FROM tokend_quota q
+                        SELECT q.used INTO c_used FROM tokend_quota q
                         WHERE q.caller_id = t.caller_id AND q.identity = '' AND q.window_start = t.cstart AND q.window_seconds = t.clength
                         FOR UPDATE;
-                        IF caller_used >= t.climit THEN results[t.ord] := -1; CONTINUE; END IF;
                     END IF;
-                    IF t.ilimit > 0 THEN
-                        SELECT q.used INTO identity_used FROM tokend_quota q
+                    IF t.climit > 0 AND c_used >= t.climit THEN results[t.ord] := -1; CONTINUE; END IF;
+                    IF t.ilimit > 0 AND i_key IS DISTINCT FROM ARRAY[t.caller_id, t.identity, t.istart::text, t.ilength::text] THEN
+                        IF i_dirty THEN
+                            UPDATE tokend_quota q SET used = i_used
+                            WHERE q.caller_id = i_key[1] AND q.identity = i_key[2] AND q.window_start = i_key[3]::int8 AND q.window_seconds = i_key[4]::int8;
+                        END IF;
+                        i_key := ARRAY[t.caller_id, t.identity, t.istart::text, t.ilength::text];
+                        i_dirty := false;
+                        SELECT q.used INTO i_used FROM tokend_quota q
                         WHERE q.caller_id = t.caller_id AND q.identity = t.identity AND q.window_start = t.istart AND q.window_seconds = t.ilength
                         FOR UPDATE;
                         IF NOT FOUND THEN
-                            IF live_rows >= capacity THEN results[t.ord] := -3; CONTINUE; END IF;
+                            IF live_rows >= capacity THEN
+                                i_key := NULL;
+                                results[t.ord] := -3;
+                                CONTINUE;
+                            END IF;
                             -- No other batch can create it meanwhile: they wait for the count's lock.
                             INSERT INTO tokend_quota VALUES (t.caller_id, t.identity, t.istart, t.ilength, 0);
                             live_rows := live_rows + 1;
-                            SELECT q.used INTO identity_used FROM tokend_quota q
-                            WHERE q.caller_id = t.caller_id AND q.identity = t.identity AND q.window_start = t.istart AND q.window_seconds = t.ilength
-                            FOR UPDATE;
+                            i_used := 0;
                         END IF;
-                        IF identity_used >= t.ilimit THEN results[t.ord] := -2; CONTINUE; END IF;
-                        UPDATE tokend_quota q SET used = q.used + 1
-                        WHERE q.caller_id = t.caller_id AND q.identity = t.identity AND q.window_start = t.istart AND q.window_seconds = t.ilength;
+                    END IF;
+                    IF t.ilimit > 0 THEN
+                        IF i_used >= t.ilimit THEN results[t.ord] := -2; CONTINUE; END IF;
+                        i_used := i_used + 1;
+                        i_dirty := true;
                     END IF;
                     IF t.climit > 0 THEN
-                        UPDATE tokend_quota q SET used = q.used + 1
-                        WHERE q.caller_id = t.caller_id AND q.identity = '' AND q.window_start = t.cstart AND q.window_seconds = t.clength;
-                        caller_used := caller_used + 1;
+                        c_used := c_used + 1;
+                        c_dirty := true;
                     END IF;
-                    results[t.ord] := caller_used;
+                    results[t.ord] := CASE WHEN t.climit > 0 THEN c_used ELSE 0 END;
                 END LOOP;
+                IF c_dirty THEN
+                    UPDATE tokend_quota q SET used = c_used
+                    WHERE q.caller_id = c_key[1] AND q.identity = '' AND q.window_start = c_key[2]::int8 AND q.window_seconds = c_key[3]::int8;
+                END IF;
+                IF i_dirty THEN
+                    UPDATE tokend_quota q SET used = i_used
+                    WHERE q.caller_id = i_key[1] AND q.identity = i_key[2] AND q.window_start = i_key[3]::int8 AND q.window_seconds = i_key[4]::int8;
+                END IF;
                 IF live_rows IS NOT NULL THEN
                     UPDATE tokend_quota_identities SET live = live_rows;
                 END IF;

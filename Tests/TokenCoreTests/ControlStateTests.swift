@@ -242,6 +242,54 @@ struct ControlStateTests {
         }
     }
 
+    /// A shared store that only remembers what it was asked: the ordering rules of the shared
+    /// mode, without a database (the database itself is in `SharedControlTests`).
+    final class RecordingStore: SharedControlStore {
+        let recorded = Mutex<[ControlEvent]>([])
+        let outcome: QuotaTake.Outcome
+
+        init(outcome: QuotaTake.Outcome = .admitted(callerCount: 1)) { self.outcome = outcome }
+
+        func record(_ events: [ControlEvent], completion: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+            recorded.withLock { $0 += events }
+            completion(.success(()))
+        }
+
+        func count(_ take: QuotaTake, completion: @escaping @Sendable (Result<QuotaTake.Outcome, any Error>) -> Void) {
+            completion(.success(outcome))
+        }
+    }
+
+    @Test func sharedEventsApplyOnceEachInTheStoresOrder() throws {
+        let store = RecordingStore()
+        let state = ControlState(shared: store)
+        // A change is the store's to apply: recording it changes nothing here until it comes back.
+        state.record(.block(identity: "m", at: Self.now, until: nil)) { _ in }
+        #expect(store.recorded.withLock { $0 } == [.block(identity: "m", at: Self.now, until: nil)])
+        #expect(!state.isBlocked("m", now: Self.now))
+        state.applyShared([(1, .block(identity: "m", at: Self.now, until: nil)), (2, .unblock(identity: "m", at: Self.now + 1))], now: Self.now + 1)
+        #expect(!state.isBlocked("m", now: Self.now + 2) && state.sharedThrough == 2)
+        // Read again (a poll and a read-back that overlapped): already applied, so the block
+        // does not come back after its unblock.
+        state.applyShared([(1, .block(identity: "m", at: Self.now, until: nil))], now: Self.now + 2)
+        #expect(!state.isBlocked("m", now: Self.now + 2) && state.sharedThrough == 2)
+        // A row that is not an event is passed over, the next one applies.
+        state.applyShared([(3, nil), (4, .block(identity: "n", at: Self.now, until: nil))], now: Self.now + 2)
+        #expect(state.isBlocked("n", now: Self.now + 2) && state.sharedThrough == 4)
+    }
+
+    @Test func sharedQuotaDecisionsComeFromTheStore() throws {
+        let caller = Self.caller(quota: "10/day", identityQuota: "2/day")
+        let admitted = ControlState(shared: RecordingStore(outcome: .admitted(callerCount: 9)))
+        guard case .admitted(let crossed, let durability) = try Self.decide(caller, "a", in: admitted, now: Self.now) else { throw MissingQuota() }
+        #expect(crossed && durability == nil, "9 of 10 passes 80 %; nothing is reserved ahead")
+        #expect(admitted.quotaUse(of: caller, now: Self.now) == 9)
+        let refused = ControlState(shared: RecordingStore(outcome: .identityExceeded))
+        guard case .exceeded(let quota, let resetsAt) = try Self.decide(caller, "a", in: refused, now: Self.now) else { throw MissingQuota() }
+        #expect(quota == Quota(limit: 2, window: .day) && resetsAt == 1_796_342_400)
+        guard case .full = try Self.decide(caller, "a", in: ControlState(shared: RecordingStore(outcome: .full)), now: Self.now) else { throw MissingQuota() }
+    }
+
     /// The embedded state decides a quota on the spot: its completion has run when this returns.
     private static func decide(_ caller: Caller, _ identity: String, in state: ControlState, now: Int) throws -> ControlState.QuotaDecision {
         let decision = Mutex<Result<ControlState.QuotaDecision, any Error>?>(nil)
