@@ -34,9 +34,13 @@ struct JSONTests {
         }
     }
 
-    @Test func rejectsInvalidUTF8() {
+    @Test func rejectsInvalidUTF8() throws {
         #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse([0x22, 0xff, 0xfe, 0x22]) }
         #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse([0x22, 0xc0, 0xaf, 0x22]) }  // overlong "/"
+        // The same after an escape (the other path), and valid non-ASCII on both.
+        #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse([0x22, 0x5c, 0x6e, 0xff, 0x22]) }
+        #expect(try JSONParser.parse([0x22, 0xc3, 0xa9, 0x22]) == .string("é"))
+        #expect(try JSONParser.parse([0x22, 0x5c, 0x6e, 0xc3, 0xa9, 0x22]) == .string("\né"))
     }
 
     @Test func boundsNesting() throws {
