@@ -105,11 +105,12 @@ struct SharedStateFailureTests {
         let verified = try postgres.makeDatabase(query: "sslmode=verify-full&sslrootcert=\(postgres.certificatePath)")
         let ok = try Executables.run(Executables.tokend, ["db", "migrate", "--database", verified])
         #expect(ok.status == 0, "\(ok.stderr)")
-        // The server's session is encrypted: PostgreSQL says so for the connection that asks.
+        // The server's session is encrypted: PostgreSQL says so for the connection that asks (in
+        // this test's database: other suites run instances named "a" on the same server).
         let fixture = try SharedStateFixture(query: "sslmode=require")
         let a = try await fixture.start("a")
         #expect(try await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).status == 200)
-        let encrypted = try fixture.sql("SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'tokend/a'")
+        let encrypted = try fixture.sql("SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'tokend/a' AND a.datname = '\(fixture.databaseName)'")
         #expect(encrypted.trimmingCharacters(in: .whitespacesAndNewlines) == "t", "\(encrypted)")
         await a.stop()
         // A certificate that the system does not trust is refused under verify-full.
