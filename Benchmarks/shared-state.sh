@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shared state on PostgreSQL (DESIGN §8) beside the embedded default, in one run, with wrk:
+# Shared state on PostgreSQL beside the embedded default, in one run, with wrk:
 #   file-*  one instance: replay ledger and rate limits in memory, audit log file (fdatasync)
 #   pg1-*   one instance on a local PostgreSQL (audit, replay and rate limits in the database)
 #   pg2-*   two instances on the same PostgreSQL, one wrk per instance (CONNS/2 each), summed

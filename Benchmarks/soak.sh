@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The bounded soak test (issue #10): SOAK_SECONDS (default 300) of mixed valid, invalid, replayed
+# The bounded soak test: SOAK_SECONDS (default 300) of mixed valid, invalid, replayed
 # and oversized traffic (Benchmarks/soak.lua) against a release `tokend serve`, then:
 #   - RSS after a warm-up and at the end (no growth beyond the caches' bounds: fails above +64 MB),
 #   - no 5xx in the server's own request metrics,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""What kubernetes-validate cannot see in deploy/kubernetes: the operator promises of issue #11.
+"""What kubernetes-validate cannot see in deploy/kubernetes: the operator promises the README makes.
 
 - Prometheus may scrape: a NetworkPolicy ingress rule admits a monitoring namespace's Prometheus
   pods on tokend's port, and the pod template says where /metrics is.

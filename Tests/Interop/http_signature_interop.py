@@ -111,7 +111,7 @@ grants = ["chat"]
         statuses = [requests.post(url, json=body, auth=nonced).status_code for _ in range(2)]
         check(statuses == [200, 200], f"with use_nonce=True, both get tokens ({statuses})")
 
-        # http-message-signatures, label pyhms, the components DESIGN §3 names.
+        # http-message-signatures, label pyhms, the components tokend's README names.
         request = requests.Request("POST", url, json={"identity": "bob"},
                                    headers={"Date": email.utils.formatdate(usegmt=True)}).prepare()
         signer = HTTPMessageSigner(signature_algorithm=algorithms.HMAC_SHA256, key_resolver=KeyResolver())

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The OpenAPI document as a code generator needs it (issue #11), fetched from a live server:
+"""The OpenAPI document as a code generator needs it, fetched from a live server:
 
 - `servers` relative (the document is served by the server it describes);
 - an example for every request body and every response body;

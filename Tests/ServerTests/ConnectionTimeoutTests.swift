@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// `--max-connections-per-ip` and `--header-timeout` (DESIGN §2): idle or slow sockets cannot
+/// `--max-connections-per-ip` and `--header-timeout`: idle or slow sockets cannot
 /// starve other callers.
 struct ConnectionTimeoutTests {
     @Test func oneAddressHoldsAtMostItsShareOfConnections() async throws {

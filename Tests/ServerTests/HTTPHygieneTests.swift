@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 import TokenCore
 
-/// DESIGN §2's HTTP hygiene, over raw sockets: what a framework used to do, done by tokend's own
+/// HTTP hygiene, over raw sockets: what a framework used to do, done by tokend's own
 /// pipeline.
 struct HTTPHygieneTests {
     @Test func aKnownPathWithTheWrongMethodIs405WithAllow() async throws {

@@ -57,7 +57,7 @@ struct HardeningHTTPTests {
     }
 }
 
-/// DESIGN §5: the head of the file log is kept outside the file — logged at rotation and
+/// The head of the file log is kept outside the file — logged at rotation and
 /// shutdown, exported as a metric — and `audit verify --head` checks a file against it.
 struct AuditHeadTests {
     @Test func theHeadIsLoggedAndExportedAndCatchesACutEnd() async throws {

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 import TokenCore
 
-/// `/metrics` names and the access log formats (DESIGN §2).
+/// `/metrics` names and the access log formats.
 struct ObservabilityTests {
     @Test func everyMetricFamilyFollowsPrometheusPractice() async throws {
         let fixture = try await Fixture.start()

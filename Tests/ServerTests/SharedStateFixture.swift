@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 import TokenCore
 
-/// Several real `tokend serve` processes sharing one PostgreSQL database (DESIGN §8).
+/// Several real `tokend serve` processes sharing one PostgreSQL database.
 struct SharedStateFixture {
     let postgres: PostgresServer
     let databaseURL: String

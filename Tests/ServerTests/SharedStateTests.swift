@@ -4,7 +4,7 @@ import TestSupport
 import TokenCore
 
 /// Two or more real `tokend serve` processes on one real PostgreSQL: every promise holds across
-/// replicas (DESIGN §8, issue #8).
+/// replicas.
 @Suite(.serialized)
 struct SharedStateTests {
     @Test func aSignatureAcceptedByOneInstanceIsRefusedByEveryOther() async throws {

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 import TokenCore
 
-/// DESIGN §2's shutdown sequence: readiness turns 503 at once, requests are served through
+/// The shutdown sequence: readiness turns 503 at once, requests are served through
 /// `--shutdown-delay`, then the listener closes, requests in flight finish, the audit log is
 /// flushed, and the process exits 0.
 struct ShutdownTests {

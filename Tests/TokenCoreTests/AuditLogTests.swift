@@ -237,8 +237,8 @@ final class Counter: @unchecked Sendable {
 }
 
 extension AuditLogTests {
-    /// Finding 4 of issue #10 (DESIGN §5): whole records cut from either end are caught, and a
-    /// torn tail cut at start-up is itself on the record.
+    /// Whole records cut from either end are caught, and a torn tail cut at start-up is itself
+    /// on the record.
     @Test func recordsCutFromEitherEndAreCaught() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.url.appendingPathComponent("audit.jsonl").path

@@ -71,7 +71,7 @@ struct RequestValidationTests {
         #expect(throws: TokenRequestError.self) { try IdentityRule.validate("a\u{85}b") }  // NEL, a C1 control
         try IdentityRule.validate("a\u{a0}b")  // a no-break space is neither Cc nor Cf
         try IdentityRule.validate("名前 Ünïcödé 🙂")
-        // DESIGN §2: format characters (bidi overrides and isolates, zero-width), line and
+        // The identity rules: format characters (bidi overrides and isolates, zero-width), line and
         // paragraph separators, noncharacters, and blank identities are refused.
         for identity in ["a\u{200b}", "admin\u{202e}nimda", "a\u{2066}b", "\u{feff}alice", "a\u{2028}b", "a\u{2029}b",
                          "a" + String(Unicode.Scalar(0xFDD0)!), "a" + String(Unicode.Scalar(0xFFFE)!),

@@ -35,7 +35,7 @@ public struct AuditRecord: Sendable, Equatable {
     public var cutBytes: Int?
     public var cutSHA256: String?
     /// For `auth.denied`: the key id the request claimed. Only claimed — never verified — so it
-    /// is not written as `caller` (issue #10, finding 10).
+    /// is not written as `caller`: a forged key id must not read as an authenticated caller.
     public var claimedKeyID: String?
     /// For `token.revoked` by identity: the cut-off; for `identity.blocked`: the block's end.
     public var issuedBefore: Int?
