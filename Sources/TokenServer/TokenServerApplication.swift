@@ -84,7 +84,7 @@ struct DenialFlusher: Service {
         while true {
             do {
                 try await cancelWhenGracefulShutdown {
-                    try await Task.sleep(for: .seconds(service.coalescer.sliceSeconds))
+                    try await Task.sleep(for: .seconds(min(service.coalescer.sliceSeconds, service.throttled.sliceSeconds)))
                 }
             } catch {
                 // Graceful shutdown, or cancellation because another service failed (the server

@@ -37,6 +37,8 @@ public final class TokenService: Sendable {
     /// Why the shared state is unusable right now (for `/readyz`), beyond the audit sink's own check.
     let stateReadiness: @Sendable () async -> String?
     let coalescer = DenialCoalescer()
+    /// An authenticated caller's 429s: one record per caller, reason and second, with a count.
+    let throttled = DenialCoalescer(sliceSeconds: 1, groupedBy: .caller)
     let metrics: ServerMetrics
     let logger: Logger
     private let current: Mutex<Configuration>
@@ -125,10 +127,15 @@ public final class TokenService: Sendable {
     /// waits for the record like any other, but is sent even if the write fails: there is no
     /// token to withhold.
     func recordDenial(_ record: AuditRecord, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
-        // A refusal of an authenticated caller (rate limit, a bad request) is written like a
-        // token, never folded into a summary that a crash within the slice would lose; only
-        // unauthenticated denials, which anyone with the URL can send, are coalesced.
-        let records = record.auth != nil ? [record] : coalescer.admit(record, now: WallClock.now())
+        // Unauthenticated denials, which anyone with the URL can send, are coalesced by source;
+        // an authenticated caller's 429s, which a throttled client sends in a loop, by caller
+        // (the first of each second is written before its answer, the rest counted). Any other
+        // refusal of an authenticated caller (a bad request, a permission) is written like a
+        // token, never folded into a summary that a crash within the slice would lose.
+        let now = WallClock.now()
+        let records = record.auth == nil ? coalescer.admit(record, now: now)
+            : record.status == 429 ? throttled.admit(record, now: now)
+            : [record]
         guard !records.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
         let written = records.map { record in
             let promise = eventLoop.makePromise(of: Void.self)
@@ -143,10 +150,11 @@ public final class TokenService: Sendable {
         return EventLoopFuture.andAllComplete(written, on: eventLoop)
     }
 
-    /// Writes the counts of coalesced denials whose time slice has ended (all of them when the
+    /// Writes the counts of coalesced refusals whose time slice has ended (all of them when the
     /// service is stopping).
     func flushCoalescedDenials(all: Bool = false) async {
-        for record in coalescer.flush(now: all ? Int.max : WallClock.now()) {
+        let now = all ? Int.max : WallClock.now()
+        for record in coalescer.flush(now: now) + throttled.flush(now: now) {
             try? await state.audit.append(record)
         }
     }

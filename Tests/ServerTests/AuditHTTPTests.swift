@@ -39,6 +39,26 @@ struct AuditHTTPTests {
         #expect(denials.allSatisfy { $0["reason"] == .string("invalid") && $0["remote"] == .string("127.0.0.1") })
     }
 
+    /// A throttled caller in a loop: its 429s are one record per second with a count (the first
+    /// written before its answer), and the counts add up to the 429s answered.
+    @Test func anAuthenticatedCallersRefusalsAreCoalescedPerSecond() async throws {
+        let fixture = try await Fixture.start(secrets: SampleSecrets.toml.replacingOccurrences(of: "rate_limit = 50", with: "rate_limit = 2"))
+        let started = ContinuousClock.now
+        var refused = 0
+        for _ in 0..<300 where try await fixture.mint().status == 429 { refused += 1 }
+        let seconds = Int((ContinuousClock.now - started).components.seconds) + 1
+        // The first refusal of the run is on record before its answer came back.
+        #expect(try fixture.auditRecords().contains { $0["reason"] == .string("rate_limited") })
+        await fixture.server.stop()
+        let records = try fixture.auditRecords().filter { $0["reason"] == .string("rate_limited") }
+        #expect(refused > 250)
+        #expect(records.count <= 2 * (seconds + 1), "\(records.count) records for \(refused) refusals in \(seconds) s")
+        #expect(records.reduce(0) { $0 + ($1["count"]?.integerValue ?? 1) } == refused)
+        #expect(records.allSatisfy { $0["caller"] == .string("web") && $0["status"] == .number("429") })
+        let verify = try Executables.run(Executables.tokend, ["audit", "verify", fixture.auditPath])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+    }
+
     @Test func aFullDiskMeans503AndNoToken() async throws {
         let fixture = try await Fixture.start(auditPath: "/dev/full")
         #expect(try await HTTPTestClient.send("GET", fixture.base + "/readyz").status == 200)

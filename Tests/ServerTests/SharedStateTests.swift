@@ -60,6 +60,10 @@ struct SharedStateTests {
         #expect(admitted >= 10)
         #expect(Double(admitted) <= 10 + 10 * seconds + 1, "\(admitted) admitted in \(seconds) s")
         for server in servers { await server.stop() }
+        // The 429s are coalesced per caller and second on each replica, and add up.
+        let refusals = try ["a", "b"].flatMap { try fixture.records($0) }.filter { $0["reason"] == .string("rate_limited") }
+        #expect(refusals.reduce(0) { $0 + ($1["count"]?.integerValue ?? 1) } == statuses.count { $0 == 429 })
+        #expect(refusals.count <= 2 * 2 * (Int(seconds) + 2), "\(refusals.count) records")
     }
 
     @Test func aThrottledSignedRequestIsNotSpentInTheSharedLedger() async throws {
