@@ -217,6 +217,20 @@ enum Migrations {
             END $$
             """,
         ]),
+        Migration(version: 3, name: "the audit table refuses DELETE and TRUNCATE too", statements: [
+            // Appended, never changed or removed, for everyone: cutting records from a chain (its
+            // newest, or a whole instance's) now needs DDL rights to drop the triggers, as an edit
+            // already did. Retention is an administrator's job, with the triggers disabled.
+            "DROP TRIGGER tokend_audit_append_only ON tokend_audit",
+            """
+            CREATE TRIGGER tokend_audit_append_only BEFORE UPDATE OR DELETE ON tokend_audit
+            FOR EACH ROW EXECUTE FUNCTION tokend_audit_append_only()
+            """,
+            """
+            CREATE TRIGGER tokend_audit_no_truncate BEFORE TRUNCATE ON tokend_audit
+            FOR EACH STATEMENT EXECUTE FUNCTION tokend_audit_append_only()
+            """,
+        ]),
     ]
 
     static var latestVersion: Int { all.last?.version ?? 0 }

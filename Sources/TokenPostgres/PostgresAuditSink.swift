@@ -18,6 +18,10 @@ import TokenCore
 public final class PostgresAuditSink: AuditSink, Service {
     /// The chain's head is in the database itself (`audit verify --database`); no file head.
     public var fileHead: AuditVerifier.Head? { nil }
+    /// The end of this instance's chain as of its last commit (none before the first).
+    public var chainHeads: [AuditChainHead] {
+        head.withLock { $0 }.map { [AuditChainHead(instance: instance, head: AuditVerifier.Head(seq: $0.seq, link: $0.link))] } ?? []
+    }
 
     public let instance: String
     private let store: PostgresStore

@@ -12,6 +12,8 @@ public struct ServerSettings: Sendable {
     /// The state journal (revocations, blocks, quota counts) of the embedded mode; nil with
     /// `--database`. By default beside the audit log.
     public var statePath: String?
+    /// How often the audit chains' heads are logged when they moved (`--audit-head-interval`).
+    public var auditHeadInterval: Duration = .seconds(60)
     /// Per-identity quota counters held at most (`--identity-quota-capacity`).
     public var identityQuotaCapacity = ControlState.defaultIdentityQuotaCapacity
     public var maximumSkew: Int

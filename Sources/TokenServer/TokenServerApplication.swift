@@ -38,12 +38,13 @@ public enum TokenServerApplication {
             watchers.append(SecretsFileWatcher(service: service, path: path, interval: interval))
         }
         let group = ServiceGroup(configuration: .init(
-            services: (service.stateServices + watchers + [SignalHandler(service: service), DenialFlusher(service: service), server])
+            services: (service.stateServices + watchers + [SignalHandler(service: service), DenialFlusher(service: service),
+                        AuditHeadReporter(service: service), server])
                 .map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: service.logger))
         try await group.run()
-        service.logAuditHead()
+        service.logAuditHeads()
     }
 
     /// HTTPS with the given certificate chain and key (TLS 1.2 and later, swift-nio-ssl's default
@@ -67,7 +68,7 @@ struct SignalHandler: Service {
         for await _ in signals.cancelOnGracefulShutdown() {
             await service.reloadSecretsInBackground()
             // The head before the reopen: where the old file ends, kept in the logs.
-            service.logAuditHead()
+            service.logAuditHeads()
             service.state.audit.reopen()
             if let path = service.settings.auditLogPath {
                 service.logger.notice("audit log reopened", metadata: ["path": "\(path)"])
@@ -95,5 +96,23 @@ struct DenialFlusher: Service {
             await service.flushCoalescedDenials()
         }
         await service.flushCoalescedDenials(all: true)
+    }
+}
+
+/// Logs the audit chains' heads every `--audit-head-interval` when they moved: a head outside
+/// the chain, not only at rotation and shutdown, shows records cut from its end after a crash too.
+struct AuditHeadReporter: Service {
+    let service: TokenService
+
+    func run() async throws {
+        var logged: [AuditChainHead] = []
+        while true {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: service.settings.auditHeadInterval) }
+            } catch {
+                return  // shutting down: the last heads are logged after the services stop
+            }
+            logged = service.logAuditHeads(unless: logged)
+        }
     }
 }

@@ -90,11 +90,19 @@ public final class TokenService: Sendable {
 
     var configuration: Configuration { current.withLock { $0 } }
 
-    /// `audit head seq=N link=HEX`: the end of the file log's chain, kept outside the file so
-    /// that `audit verify --head` can tell whether records were cut from its end.
-    func logAuditHead() {
-        guard let head = state.audit.fileHead else { return }
-        logger.notice("audit head seq=\(head.seq) link=\(head.link)", metadata: ["seq": "\(head.seq)", "link": "\(head.link)"])
+    /// `audit head seq=N link=HEX` (the file log) or `audit head instance=NAME seq=N link=HEX` (a
+    /// chain in PostgreSQL): where each chain ends, kept outside it so that `audit verify --head`
+    /// (`--heads` for the database) can tell whether records were cut from its end. Only heads
+    /// that moved since `logged` (all of them when nil); returns the heads now.
+    @discardableResult
+    func logAuditHeads(unless logged: [AuditChainHead]? = nil) -> [AuditChainHead] {
+        let heads = state.audit.chainHeads
+        for head in heads where !(logged?.contains(head) ?? false) {
+            var metadata: Logger.Metadata = ["seq": "\(head.head.seq)", "link": "\(head.head.link)"]
+            if let instance = head.instance { metadata["instance"] = "\(instance)" }
+            logger.notice("\(head.message)", metadata: metadata)
+        }
+        return heads
     }
 
     /// `reloadSecrets` on the reload thread (SIGHUP, `--watch-secrets`).

@@ -23,7 +23,10 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             --secrets.
 
             With --database, checks every instance's chain in PostgreSQL (or only --instance) and \
-            prints a line per instance.
+            prints a line per instance; every record must name the instance it is stored under. \
+            --heads reads tokend's logs for the "audit head instance=… seq=… link=…" lines and \
+            checks each chain against the last head logged for it: records cut from its end, an \
+            edit of its last records or a whole chain deleted show there.
             """
     )
 
@@ -40,17 +43,24 @@ struct AuditVerifyCommand: AsyncParsableCommand {
     @Flag(help: "The first file follows a rotation: it may start after seq 1 (else records cut from the start are an error).")
     var continues = false
 
-    @Option(help: ArgumentHelp("The head kept outside the file (tokend logs \"audit head seq=N link=HEX\"): the chain must end exactly there.",
+    @Option(help: ArgumentHelp("The head kept outside the file (tokend logs \"audit head seq=N link=HEX\"): the chain must end exactly there. With --database (and --instance): the chain must pass through it.",
                                valueName: "N:HEX"))
     var head: String?
+
+    @Option(name: .customLong("heads"), parsing: .upToNextOption,
+            help: ArgumentHelp("With --database: tokend's log files, whose last \"audit head instance=…\" line per instance each chain must pass through.",
+                               valueName: "log"))
+    var headLogs: [String] = []
 
     func run() async throws {
         let key = secretsOptions.path == nil ? nil : try secretsOptions.load().auditKey
         if try databaseOptions.url() != nil {
             guard files.isEmpty else { throw CommandFailure.usage("give files or --database, not both") }
-            return try await verifyDatabase(key: key)
+            guard head == nil || instance != nil else { throw CommandFailure.usage("--head with --database names one chain: give --instance too") }
+            return try await verifyDatabase(key: key, heads: try loggedHeads())
         }
         guard !files.isEmpty else { throw CommandFailure.usage("give the audit log files to verify, or --database") }
+        guard headLogs.isEmpty else { throw CommandFailure.usage("--heads is for --database; a file log takes --head") }
         var contents: [(name: String, contents: [UInt8])] = []
         for file in files {
             guard let data = FileManager.default.contents(atPath: file) else {
@@ -75,18 +85,48 @@ struct AuditVerifyCommand: AsyncParsableCommand {
 }
 
 extension AuditVerifyCommand {
-    /// Every chain (or one) read back from PostgreSQL and checked by the same verifier as a file.
-    private func verifyDatabase(key: HMACKey?) async throws {
+    /// The head each chain must pass through: `--head` for `--instance`, and the last
+    /// `audit head instance=… seq=… link=…` line per instance in the `--heads` logs.
+    private func loggedHeads() throws(CommandFailure) -> [String: AuditVerifier.Head] {
+        var heads: [String: AuditVerifier.Head] = [:]
+        for path in headLogs {
+            guard let data = FileManager.default.contents(atPath: path) else { throw .usage("cannot read \(path)") }
+            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+                if let (name, head) = Self.loggedHead(in: line) { heads[name] = head }
+            }
+        }
+        if let text = head, let instance {
+            guard let head = AuditVerifier.Head(text) else { throw .usage("--head must be N:HEX (a seq and a 64-digit link)") }
+            heads[instance] = head
+        }
+        return heads
+    }
+
+    /// `audit head instance=NAME seq=N link=HEX` anywhere in a log line (text or JSON format).
+    static func loggedHead(in line: Substring) -> (String, AuditVerifier.Head)? {
+        guard let start = line.range(of: "audit head instance=") else { return nil }
+        let fields = line[start.upperBound...].split(separator: " ", maxSplits: 2)
+        guard fields.count >= 3, fields[1].hasPrefix("seq="), fields[2].hasPrefix("link=") else { return nil }
+        let link = fields[2].dropFirst(5).prefix(64)
+        guard let head = AuditVerifier.Head("\(fields[1].dropFirst(4)):\(link)") else { return nil }
+        return (String(fields[0]), head)
+    }
+
+    /// Every chain (or one) read back from PostgreSQL and checked by the same verifier as a file,
+    /// with the instance each record names and the head logged for it.
+    private func verifyDatabase(key: HMACKey?, heads: [String: AuditVerifier.Head]) async throws {
         let only = instance
         let results = try await databaseOptions.withStore { store in
-            let names = if let only { [only] } else { try await PostgresAuditArchive.instances(store) }
+            var names = if let only { [only] } else { try await PostgresAuditArchive.instances(store) }
+            // A chain with a logged head but no rows was deleted whole: check it as well.
+            if only == nil { names = Array(Set(names).union(heads.keys)).sorted() }
             var results: [(String, Result<AuditVerifier.Report, AuditVerifier.Broken>)] = []
             for name in names {
                 let contents = Mutex<[UInt8]>([])
                 try await PostgresAuditArchive.forEachLine(store, instance: name) { line in contents.withLock { $0 += line } }
                 let bytes = contents.withLock { $0 }
                 do throws(AuditVerifier.Broken) {
-                    results.append((name, .success(try AuditVerifier.verify(files: [(name, bytes)], key: key))))
+                    results.append((name, .success(try AuditVerifier.verify(files: [(name, bytes)], key: key, through: heads[name], instance: name))))
                 } catch {
                     results.append((name, .failure(error)))
                 }
@@ -103,10 +143,11 @@ extension AuditVerifyCommand {
                 broken += 1
                 Console.out("instance \(name): no records")
             case .success(let report):
-                Console.out("instance \(name): ok: \(report.records) records, chain intact")
+                let checked = heads[name].map { "; passes through the head logged at seq \($0.seq)" } ?? ""
+                Console.out("instance \(name): ok: \(report.records) records, chain intact\(checked)")
             case .failure(let error):
                 broken += 1
-                Console.out("instance \(name): broken at seq line \(error.line): \(error.reason)")
+                Console.out("instance \(name): broken at record \(error.line): \(error.reason)")
             }
         }
         if broken > 0 { throw CommandFailure.refused("\(broken) of \(results.count) chain(s) broken or empty") }

@@ -54,6 +54,11 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "mode"))
     var auditSync: String?
 
+    @Option(name: .customLong("audit-head-interval"), help: ArgumentHelp(
+        "Seconds between \"audit head\" log lines (default 60; only when a chain moved), kept outside the chain for audit verify --head/--heads. Env: TOKEND_AUDIT_HEAD_INTERVAL.",
+        valueName: "seconds"))
+    var auditHeadInterval: Double?
+
     @Option(name: .customLong("max-skew"), help: ArgumentHelp("Seconds a signature's created may differ from the server clock. Env: TOKEND_MAX_SKEW.", valueName: "seconds"))
     var maxSkew: Int?
 
@@ -253,6 +258,8 @@ struct ServeCommand: AsyncParsableCommand {
                                                           default: settings.requestTimeout)
         settings.accessLogRate = try Environment.integer(accessLogRate, "--access-log-rate", "TOKEND_ACCESS_LOG_RATE", in: 1...1_000_000,
                                                          default: settings.accessLogRate)
+        settings.auditHeadInterval = try Environment.seconds(auditHeadInterval, "--audit-head-interval", "TOKEND_AUDIT_HEAD_INTERVAL", in: 0.1...86400,
+                                                             default: settings.auditHeadInterval)
         settings.shutdownDelay = try Environment.seconds(shutdownDelay, "--shutdown-delay", "TOKEND_SHUTDOWN_DELAY", in: 0...3600,
                                                          default: dev ? .zero : settings.shutdownDelay)
         let watchInterval = try Environment.seconds(watchSecrets, "--watch-secrets", "TOKEND_WATCH_SECRETS", in: 0...86400, default: .zero)

@@ -119,7 +119,7 @@ struct SharedStateTests {
             #expect(try await HTTPTestClient.mint(server.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).status == 200)
             await server.stop()
         }
-        #expect(try fixture.sql("SELECT count(*) FROM tokend_schema_migrations").trimmingCharacters(in: .whitespacesAndNewlines) == "2")
+        #expect(try fixture.sql("SELECT count(*) FROM tokend_schema_migrations").trimmingCharacters(in: .whitespacesAndNewlines) == "3")
     }
 
     @Test func exportPrintsAChainThatVerifiesAsAFileAndTamperingIsNamed() async throws {
@@ -136,12 +136,52 @@ struct SharedStateTests {
         let stored = try fixture.sql("SELECT string_agg(encode(line, 'hex'), '0a' ORDER BY seq) || '0a' FROM tokend_audit WHERE instance = 'a'")
         #expect(Hex.encode(Array(export.stdout.utf8)) == stored.trimmingCharacters(in: .whitespacesAndNewlines))
 
-        // Records are append-only, and a deleted one is named.
+        // Records are append-only for everyone: no UPDATE, DELETE or TRUNCATE. With the triggers
+        // bypassed (a superuser can), a deleted record is named.
         #expect(throws: (any Error).self) { try fixture.sql("UPDATE tokend_audit SET line = line WHERE seq = 2") }
-        _ = try fixture.sql("DELETE FROM tokend_audit WHERE instance = 'a' AND seq = 3")
+        #expect(throws: (any Error).self) { try fixture.sql("DELETE FROM tokend_audit WHERE instance = 'a' AND seq = 3") }
+        #expect(throws: (any Error).self) { try fixture.sql("TRUNCATE tokend_audit") }
+        _ = try fixture.sql("SET session_replication_role = replica; DELETE FROM tokend_audit WHERE instance = 'a' AND seq = 3")
         let broken = try fixture.tokend(["audit", "verify", "--instance", "a"])
         #expect(broken.status == 1)
         #expect(broken.stdout.contains("instance a: broken") && broken.stdout.contains("deleted"), "\(broken.stdout)")
+    }
+
+    /// Tamper evidence in the database: each way of cutting or moving records is named, against
+    /// the heads the instances logged (`--heads`) and the instance each record names.
+    @Test func tamperingWithTheDatabaseChainsIsCaughtAgainstTheLoggedHeads() async throws {
+        let fixture = try SharedStateFixture()
+        var logs: [String] = []
+        for (name, count) in [("a", 5), ("b", 3)] {
+            let server = try await fixture.start(name, ["--audit-head-interval", "0.2"])
+            for _ in 0..<count { #expect(try await HTTPTestClient.mint(server.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).status == 200) }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(server.stderr.contains("audit head instance=\(name) seq=\(count) link="), "\(server.stderr)")
+            await server.stop()
+            logs.append(try fixture.directory.write("\(name).log", server.stderr))
+        }
+        func verify(_ extra: [String] = []) throws -> ProcessResult { try fixture.tokend(["audit", "verify"] + extra) }
+        let intact = try verify(["--heads"] + logs)
+        #expect(intact.status == 0 && intact.stdout.contains("instance a: ok: 5 records, chain intact; passes through the head logged at seq 5"), "\(intact.stdout)\(intact.stderr)")
+        #expect(try verify(["--head", "5:" + String(repeating: "0", count: 64)]).status == 2, "--head with --database needs --instance")
+
+        // The newest record of a deleted, triggers bypassed: the chain alone still verifies; the head shows the cut.
+        _ = try fixture.sql("SET session_replication_role = replica; DELETE FROM tokend_audit WHERE instance = 'a' AND seq = 5")
+        #expect(try verify(["--instance", "a"]).status == 0)
+        let cut = try verify(["--heads"] + logs)
+        #expect(cut.status == 1 && cut.stdout.contains("instance a: broken") && cut.stdout.contains("cut from the end"), "\(cut.stdout)")
+        // b's last record edited.
+        _ = try fixture.sql("SET session_replication_role = replica; UPDATE tokend_audit SET line = convert_to(replace(convert_from(line, 'UTF8'), 'alice', 'mallo'), 'UTF8') WHERE instance = 'b' AND seq = 3")
+        let edited = try verify(["--heads"] + logs)
+        #expect(edited.stdout.contains("instance b: broken") && edited.stdout.contains("rewritten"), "\(edited.stdout)")
+        // A chain copied under another name.
+        _ = try fixture.sql("INSERT INTO tokend_audit (instance, seq, line) SELECT 'ghost', seq, line FROM tokend_audit WHERE instance = 'a'")
+        let ghost = try verify()
+        #expect(ghost.status == 1 && ghost.stdout.contains("instance ghost: broken") && ghost.stdout.contains("copied or renamed"), "\(ghost.stdout)")
+        // b's whole chain deleted: only its logged head remembers it.
+        _ = try fixture.sql("SET session_replication_role = replica; DELETE FROM tokend_audit WHERE instance = 'b'")
+        let gone = try verify(["--heads"] + logs)
+        #expect(gone.stdout.contains("instance b: broken") && gone.stdout.contains("whole chain was deleted"), "\(gone.stdout)")
     }
 
     @Test func theFileLogBesideTheDatabaseGetsEveryRecordToo() async throws {

@@ -13,6 +13,27 @@ public protocol AuditSink: Sendable {
     /// Where the file log's chain ends (nil without a file log): logged at rotation and
     /// shutdown, exported as `tokend_audit_last_seq`.
     var fileHead: AuditVerifier.Head? { get }
+    /// Where every chain this sink writes ends, as far as it knows: logged (`audit head …`) every
+    /// `--audit-head-interval`, at rotation and at shutdown, so that records cut from a chain's
+    /// end — or a whole chain — show against a head kept outside it.
+    var chainHeads: [AuditChainHead] { get }
+}
+
+/// The end of one audit chain: the file log's (`instance` nil) or an instance's in PostgreSQL.
+public struct AuditChainHead: Sendable, Equatable {
+    public let instance: String?
+    public let head: AuditVerifier.Head
+
+    public init(instance: String?, head: AuditVerifier.Head) {
+        self.instance = instance
+        self.head = head
+    }
+
+    /// The log line's message: `audit head seq=N link=HEX`, with `instance=NAME` first for a
+    /// database chain (what `audit verify --database --heads` reads back).
+    public var message: String {
+        (instance.map { "audit head instance=\($0) " } ?? "audit head ") + "seq=\(head.seq) link=\(head.link)"
+    }
 }
 
 extension AuditSink {
@@ -25,6 +46,7 @@ extension AuditSink {
 
 extension AuditLog: AuditSink {
     public var fileHead: AuditVerifier.Head? { head }
+    public var chainHeads: [AuditChainHead] { [AuditChainHead(instance: nil, head: head)] }
 }
 
 /// Both sinks, written concurrently; a record counts as written only when both have it
@@ -59,4 +81,5 @@ public struct MirroredAuditSink: AuditSink {
     }
 
     public var fileHead: AuditVerifier.Head? { first.fileHead ?? second.fileHead }
+    public var chainHeads: [AuditChainHead] { first.chainHeads + second.chainHeads }
 }

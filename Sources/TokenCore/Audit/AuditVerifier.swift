@@ -40,13 +40,18 @@ public enum AuditVerifier {
 
     /// Verifies `files` as one chain, in the order given (oldest first). The first record must be
     /// seq 1 unless `continues` says the files follow a rotation (records cut from the start are
-    /// otherwise invisible); with `head`, the chain must end exactly there.
+    /// otherwise invisible); with `head`, the chain must end exactly there; with `through`, it
+    /// must pass through that head (a head logged while the instance kept writing); with
+    /// `instance`, every record must name it (a chain stored under another name was copied or
+    /// renamed).
     public static func verify(files: [(name: String, contents: [UInt8])], key: HMACKey?, continues allowContinuation: Bool = false,
-                              head expectedHead: Head? = nil) throws(Broken) -> Report {
+                              head expectedHead: Head? = nil, through passedHead: Head? = nil,
+                              instance: String? = nil) throws(Broken) -> Report {
         let chain = AuditChain(key: key)
         var previous: (seq: Int, link: String)?
         var records = 0
         var continues: Int?
+        var passed = false
         for file in files where !file.contents.isEmpty {
             var lines = file.contents.split(separator: 0x0A, omittingEmptySubsequences: false)
             let endsWithNewline = file.contents.last == 0x0A
@@ -84,7 +89,16 @@ public enum AuditVerifier {
                 } else {
                     throw broken("the file starts at seq \(seq), not 1: records before it are missing (give the previous file first, or --continues for a file that follows a rotation)")
                 }
+                if let instance, record["instance"]?.stringValue != instance {
+                    throw broken("the record names instance \(record["instance"]?.stringValue.map { "\"\($0)\"" } ?? "none"), but is stored as \"\(instance)\"'s: the chain was copied or renamed")
+                }
                 previous = (seq, chain.link(for: line))
+                if let passedHead, seq == passedHead.seq {
+                    guard previous?.link == passedHead.link else {
+                        throw broken("seq \(seq) has another link than the head logged for it: the chain was rewritten from here on")
+                    }
+                    passed = true
+                }
                 records += 1
             }
         }
@@ -95,6 +109,11 @@ public enum AuditVerifier {
             throw Broken(file: name, line: records, reason: expectedHead.seq > (head?.seq ?? 0)
                 ? "the chain ends at \(ends), but the head kept elsewhere is seq \(expectedHead.seq): records were cut from the end"
                 : "the chain ends at \(ends) with another link than the head kept elsewhere (seq \(expectedHead.seq)): the file was rewritten")
+        }
+        if let passedHead, !passed {
+            let name = files.last(where: { !$0.contents.isEmpty })?.name ?? files.last?.name ?? "-"
+            throw Broken(file: name, line: records, reason: head.map { "the chain ends at seq \($0.seq), but a head was logged at seq \(passedHead.seq): records were cut from the end" }
+                ?? "no record, but a head was logged at seq \(passedHead.seq): the whole chain was deleted")
         }
         return Report(records: records, continuesFromSequence: continues, head: head)
     }
