@@ -5,7 +5,7 @@ struct DatabaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
         abstract: "Manage the PostgreSQL schema for shared state.",
-        subcommands: [DatabaseMigrateCommand.self]
+        subcommands: [DatabaseMigrateCommand.self, DatabaseGrantsCommand.self]
     )
 }
 
@@ -31,5 +31,25 @@ struct DatabaseMigrateCommand: AsyncParsableCommand {
         } else {
             Console.out("\(url): schema migrated from version \(outcome.from) to \(outcome.to)")
         }
+    }
+}
+
+struct DatabaseGrantsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grants",
+        abstract: "Print the GRANT statements a serving role needs, for an administrator to run.",
+        discussion: """
+            For a role that serves but may not change the schema (`tokend db migrate` runs as \
+            another). The audit table gets SELECT and INSERT only: the serving role cannot \
+            remove or edit records. Example: tokend db grants tokend_app | psql "$ADMIN_URL"
+            """
+    )
+
+    @Argument(help: "The serving role.")
+    var role: String
+
+    func run() throws {
+        guard !role.isEmpty, role.utf8.count <= 63, !role.contains("\0") else { throw CommandFailure.usage("a role name is 1 to 63 bytes") }
+        for statement in ServingRoleGrants.statements(role: role) { Console.out(statement) }
     }
 }

@@ -162,12 +162,15 @@ struct SharedStateFailureTests {
 
     /// Migrated by an administrator, served by a role that may only read and write rows.
     @Test func aServingRoleWithoutDDLRightsServesAMigratedSchema() async throws {
-        let fixture = try SharedStateFixture()
+        let fixture = try SharedStateFixture(secrets: ControlHTTPTests.secrets)
         #expect(try fixture.tokend(["db", "migrate"]).status == 0)
         let role = "app_\(UUID().uuidString.prefix(8).lowercased())"
         _ = try fixture.sql("CREATE ROLE \(role) LOGIN PASSWORD 'app-password-123'")
         _ = try fixture.sql("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
-        _ = try fixture.sql("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(role)")
+        // Exactly what `tokend db grants` prints: the audit table may only be read and appended to.
+        let grants = try fixture.tokend(["db", "grants", role])
+        #expect(grants.status == 0 && grants.stdout.contains("GRANT SELECT, INSERT ON tokend_audit TO \"\(role)\";"), "\(grants.stdout)")
+        _ = try fixture.sql(grants.stdout)
         let url = fixture.postgres.url(database: fixture.databaseName)
             .replacingOccurrences(of: "//\(PostgresServer.user):", with: "//\(role):")
             .replacingOccurrences(of: PostgresServer.password.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, with: "app-password-123")
@@ -178,7 +181,14 @@ struct SharedStateFailureTests {
                                                    headers: [("Authorization", "Bearer \(SampleSecrets.apiKey)"), ("Content-Type", "application/json")],
                                                    body: Array(#"{"identity":"alice"}"#.utf8))
         #expect(revoke.status == 200, "\(revoke.text)")
+        #expect(try await HTTPTestClient.mint(a.baseURL, apiKey: ControlHTTPTests.quotaKey, body: #"{"identity":"alice"}"#).status == 200)
         await a.stop()
+        // Every background job (the purges, the poll) had the rights it needed.
+        #expect(!a.stderr.contains("failed") && !a.stderr.contains("permission denied"), "\(a.stderr)")
+        // The serving role cannot remove records: no DELETE or TRUNCATE right (and the triggers).
+        for statement in ["DELETE FROM tokend_audit", "TRUNCATE tokend_audit", "UPDATE tokend_audit SET line = line"] {
+            #expect(throws: (any Error).self, "\(statement)") { try fixture.postgres.psql(statement, database: fixture.databaseName, as: (role, "app-password-123")) }
+        }
         #expect(a.process.terminationStatus == 0, "\(a.stderr)")
     }
 }

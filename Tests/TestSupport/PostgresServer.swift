@@ -66,10 +66,11 @@ public final class PostgresServer: @unchecked Sendable {
 
     /// Runs SQL through psql and returns what it printed (unaligned, tuples only).
     @discardableResult
-    public func psql(_ sql: String, database: String = "postgres") throws -> String {
+    /// Runs `sql` as the superuser, or as `role` (name, password); throws with psql's error.
+    public func psql(_ sql: String, database: String = "postgres", as role: (name: String, password: String)? = nil) throws -> String {
         let result = try Self.run("/usr/bin/env", ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)",
-                                                   "-U", Self.user, "-d", database, "-c", sql],
-                                  environment: ["PGPASSWORD": Self.password, "PGSSLMODE": "disable"])
+                                                   "-U", role?.name ?? Self.user, "-d", database, "-c", sql],
+                                  environment: ["PGPASSWORD": role?.password ?? Self.password, "PGSSLMODE": "disable"])
         guard result.status == 0 else { throw Unavailable(description: "psql failed: \(result.stderr)") }
         return result.stdout
     }
