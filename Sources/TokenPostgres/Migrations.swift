@@ -231,6 +231,18 @@ enum Migrations {
             FOR EACH STATEMENT EXECUTE FUNCTION tokend_audit_append_only()
             """,
         ]),
+        Migration(version: 4, name: "instance heartbeats", statements: [
+            // One row per instance, written by its write probe every second: proof that a write
+            // commits (the probe takes every request-path table's write lock first), and where the
+            // instance's audit chain ended then, outside the chain.
+            """
+            CREATE TABLE tokend_heartbeat (
+                instance text PRIMARY KEY,
+                beat_at timestamptz NOT NULL,
+                audit_seq bigint NOT NULL,
+                audit_link text NOT NULL)
+            """,
+        ]),
     ]
 
     static var latestVersion: Int { all.last?.version ?? 0 }

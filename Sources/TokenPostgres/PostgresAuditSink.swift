@@ -31,7 +31,7 @@ public final class PostgresAuditSink: AuditSink, Service {
     private let committer = GroupCommitter<AuditRecord, Void>(name: "audit")
     /// The chain's last (seq, link); nil until read from the database. The writer's alone.
     private let head = Mutex<(seq: Int, link: String)?>(nil)
-    private let lastFailure = Mutex<String?>(nil)
+    private let lastFailure = Mutex<(reason: String, at: ContinuousClock.Instant)?>(nil)
 
     public init(store: PostgresStore, instance: String, key: HMACKey?, logger: Logger,
                 onCommit: @escaping @Sendable (_ seconds: Double, _ records: Int, _ succeeded: Bool) -> Void = { _, _, _ in }) {
@@ -48,16 +48,12 @@ public final class PostgresAuditSink: AuditSink, Service {
 
     public func reopen() {}
 
-    /// The last commit failed, and the database still cannot give the chain's head.
+    /// The last commit failed, and no write probe has committed since (from memory: the probe
+    /// keeps the database's health current, so readiness needs no round trip).
     public func readinessProblem() async -> String? {
         guard let failure = lastFailure.withLock({ $0 }) else { return nil }
-        do {
-            _ = try await readHead()
-            lastFailure.withLock { $0 = nil }
-            return nil
-        } catch {
-            return "audit (PostgreSQL): \(failure)"
-        }
+        if let probed = store.lastHealthyProbe, probed > failure.at { return nil }
+        return "audit (PostgreSQL): \(failure.reason)"
     }
 
     /// The writer: runs until graceful shutdown, then commits what is queued and stops.
@@ -92,7 +88,7 @@ public final class PostgresAuditSink: AuditSink, Service {
             // Whatever happened (even a commit whose answer was lost), the database knows where
             // the chain ends: read it again before the next batch.
             head.withLock { $0 = nil }
-            lastFailure.withLock { $0 = "\(error)" }
+            lastFailure.withLock { $0 = ("\(error)", .now) }
             logger.error("audit commit to PostgreSQL failed", metadata: ["records": "\(batch.count)", "error": "\(error)"])
             onCommit(seconds(), batch.count, false)
             return .failure(error)

@@ -16,6 +16,9 @@ public final class PostgresStore: Service, Sendable {
     let logger: Logger
     private let inFlight = Atomic<Int>(0)
     private let observer: any DatabaseObserver
+    /// The breaker and readiness (see `HealthState`): kept current by `DatabaseProbe` and by
+    /// every call's outcome.
+    private let health: Mutex<HealthState>
 
     public init(url: DatabaseURL, applicationName: String, timeout: Duration, maximumConnections: Int = 16,
                 observer: any DatabaseObserver = .none, logger: Logger) throws(DatabaseURL.Invalid) {
@@ -23,6 +26,8 @@ public final class PostgresStore: Service, Sendable {
         self.timeout = timeout
         self.observer = observer
         self.logger = logger
+        // A write probe runs every second; three missed ones are a stall.
+        health = Mutex(HealthState(staleAfter: .seconds(3)))
         client = PostgresClient(configuration: try url.clientConfiguration(applicationName: applicationName, maximumConnections: maximumConnections),
                                 backgroundLogger: Self.quiet(logger))
     }
@@ -32,7 +37,14 @@ public final class PostgresStore: Service, Sendable {
     }
 
     /// Runs `body` on the pool within the deadline, recording `operation`'s latency and result.
-    func run<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws(SharedStateUnavailable) -> T {
+    /// While the database is known to be down, fails at once (no round trip, no wait): the
+    /// probe, which alone passes `probing`, finds it back.
+    func run<T: Sendable>(_ operation: String, probing: Bool = false,
+                          _ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws(SharedStateUnavailable) -> T {
+        if !probing, let reason = health.withLock({ $0.failFastReason }) {
+            observer.operationFinished(operation, succeeded: false, seconds: 0)
+            throw SharedStateUnavailable("PostgreSQL \(url.host):\(url.port) is down (\(reason)); not tried, the probe retries every second")
+        }
         let started = ContinuousClock.now
         observer.operationsInFlight(inFlight.add(1, ordering: .relaxed).newValue)
         defer { observer.operationsInFlight(inFlight.subtract(1, ordering: .relaxed).newValue) }
@@ -43,18 +55,54 @@ public final class PostgresStore: Service, Sendable {
             return result
         } catch {
             observer.operationFinished(operation, succeeded: false, seconds: Self.seconds(since: started))
-            throw SharedStateUnavailable("PostgreSQL \(url.host):\(url.port): \(operation): \(Self.describe(error, timeout: timeout))",
-                                         underlying: error)
+            let reason = Self.describe(error, timeout: timeout)
+            if Self.meansUnavailable(error) { markDown("\(operation): \(reason)") }
+            throw SharedStateUnavailable("PostgreSQL \(url.host):\(url.port): \(operation): \(reason)", underlying: error)
         }
     }
 
-    /// Why the database cannot be used now, or nil: one round trip, within the deadline.
-    public func readinessProblem() async -> String? {
-        do {
-            try await run("ping") { client in _ = try await client.query("SELECT 1") }
-            return nil
-        } catch {
-            return await explain(error)
+    /// Why the database cannot be used now, or nil: from memory (the probe's and the requests'
+    /// last outcomes), never a round trip, so `/readyz` answers at once in every state.
+    public func readinessProblem() -> String? {
+        health.withLock { $0.readinessProblem(now: .now) }.map { "PostgreSQL \(url.host):\(url.port): \($0)" }
+    }
+
+    /// When the last write probe committed (nil: none yet).
+    var lastHealthyProbe: ContinuousClock.Instant? { health.withLock { $0.lastSuccess } }
+
+    func markUp() {
+        guard health.withLock({ $0.probeSucceeded(at: .now) }) != nil else { return }
+        observer.dependencyChanged("postgresql", up: true)
+        logger.notice("PostgreSQL is up: a write probe committed", metadata: ["database": "\(url)"])
+    }
+
+    func markDown(_ reason: String) {
+        guard health.withLock({ $0.failed(reason, at: .now) }) != nil else { return }
+        observer.dependencyChanged("postgresql", up: false)
+        logger.error("PostgreSQL is down; requests that need it are refused at once until a probe succeeds",
+                     metadata: ["database": "\(url)", "error": "\(reason)"])
+    }
+
+    /// Whether `error` says the database cannot be used now (no connection, no answer in time,
+    /// a lock that does not come, too many clients, the server shutting down) rather than that
+    /// one statement failed (a duplicate key).
+    public static func meansUnavailable(_ error: any Error) -> Bool {
+        switch error {
+        case let error as SharedStateUnavailable:
+            return error.underlying.map(meansUnavailable) ?? true
+        case let error as PostgresTransactionError:
+            let cause = error.beginError ?? error.closureError ?? error.commitError ?? error.rollbackError
+            return cause.map(meansUnavailable) ?? true
+        case is DeadlineExceeded, is ConnectionPoolError:
+            return true
+        case let error as PSQLError:
+            guard let state = error.serverInfo?[.sqlState] else { return true }  // the connection, not the server, failed
+            // 08 connection exception, 53 insufficient resources, 57 operator intervention
+            // (shutdown, cancel, statement timeout), 58 system error (I/O), 55P03 lock not
+            // available, 40P01 deadlock, 25006 read-only transaction (a standby, after failover).
+            return ["08", "53", "57", "58"].contains(String(state.prefix(2))) || ["55P03", "40P01", "25006"].contains(state)
+        default:
+            return false
         }
     }
 
@@ -157,7 +205,8 @@ extension PostgresStore {
         } catch let error as PostgresTransactionError where error.closureError is SchemaMigrator.NewerSchema {
             throw error.closureError!
         } catch {
-            throw SharedStateUnavailable(await store.explain((error as? SharedStateUnavailable)?.underlying ?? error))
+            let cause = (error as? SharedStateUnavailable)?.underlying ?? error
+            throw SharedStateUnavailable(await store.explain(cause), underlying: cause)
         }
     }
 }

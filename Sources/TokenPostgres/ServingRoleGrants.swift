@@ -13,6 +13,7 @@ public enum ServingRoleGrants {
         ("tokend_control", "SELECT, INSERT, DELETE"),
         ("tokend_quota", "SELECT, INSERT, UPDATE, DELETE"),
         ("tokend_quota_identities", "SELECT, UPDATE"),
+        ("tokend_heartbeat", "SELECT, INSERT, UPDATE"),
     ]
 
     /// The GRANT statements for `role`, one per line (quoted as an SQL identifier).

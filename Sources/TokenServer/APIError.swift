@@ -70,7 +70,8 @@ struct APIError: Error {
     /// While PostgreSQL cannot answer, a mint is a 503 `audit_unavailable`: no token
     /// without its shared record.
     static let sharedStateUnavailable = APIError(status: .serviceUnavailable, code: "audit_unavailable",
-                                                 message: "the shared state (database) is unavailable; no token was issued")
+                                                 message: "the shared state (database) is unavailable; no token was issued",
+                                                 headers: ["Retry-After": "1"])
     static let notFound = APIError(status: .notFound, code: "not_found", message: "no such endpoint")
     static let internalError = APIError(status: .internalServerError, code: "internal_error", message: "internal error")
 

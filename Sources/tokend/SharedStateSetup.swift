@@ -30,23 +30,26 @@ struct SharedStateSetup {
         let rateLimiter = PostgresRateLimiter(store: store)
         let controlStore = PostgresControlStore(store: store, identityCapacity: settings.identityQuotaCapacity, logger: logger)
         let control = ControlState(shared: controlStore)
-        try await load(control, from: controlStore, url: url, instance: instance, timeout: timeout, logger: logger)
+        let probe = DatabaseProbe(store: store, instance: instance, observer: metrics) { auditChain.chainHeads.first?.head }
+        try await prepare(control, from: controlStore, probe: probe, url: url, instance: instance, timeout: timeout, logger: logger)
         return SharedStateSetup(
             state: SharedState(replayLedger: ledger, rateLimiter: rateLimiter, audit: audit),
             control: control,
             // The pool first, so it is the last to stop: the audit writer drains into it.
-            services: [store, auditChain, ledger, rateLimiter, controlStore, ReplayLedgerPurge(ledger: ledger, logger: logger)],
-            readiness: { await store.readinessProblem() })
+            services: [store, auditChain, ledger, rateLimiter, controlStore, ReplayLedgerPurge(ledger: ledger, logger: logger),
+                       probe],
+            readiness: { store.readinessProblem() })
     }
 
-    /// Every revocation and block in force, before the first request: a replica that starts
-    /// must not issue a token for an identity another one blocked. Read with a pool of its own
-    /// (the serving pool starts with the services).
-    private static func load(_ control: ControlState, from controlStore: PostgresControlStore, url: DatabaseURL, instance: String,
-                             timeout: Duration, logger: Logger) async throws {
+    /// Before the first request: every revocation and block in force (a replica that starts must
+    /// not issue a token for an identity another one blocked) and a first write probe (so the
+    /// first `/readyz` knows). With a pool of its own: the serving pool starts with the services.
+    private static func prepare(_ control: ControlState, from controlStore: PostgresControlStore, probe: DatabaseProbe, url: DatabaseURL,
+                                instance: String, timeout: Duration, logger: Logger) async throws {
         do {
             try await PostgresStore.withTemporaryClient(url: url, applicationName: "tokend/\(instance)", timeout: timeout, logger: logger) { store in
                 try await controlStore.load(into: control, using: store)
+                await probe.probe(through: store)
             }
         } catch {
             throw CommandFailure.usage("cannot read the revocations and blocks from \(url): \(PostgresStore.describe(error))")
@@ -54,7 +57,8 @@ struct SharedStateSetup {
     }
 
     /// Creates or upgrades the schema (under the advisory lock), retrying while the database is
-    /// not reachable yet — it may be starting beside tokend — for up to `wait`.
+    /// not reachable yet — it may be starting beside tokend — for up to `wait`; an error that
+    /// waiting cannot mend stops at once.
     private static func migrate(_ url: DatabaseURL, instance: String, timeout: Duration, wait: Duration, logger: Logger) async throws {
         let deadline = ContinuousClock.now + wait
         var lastError = ""
@@ -74,6 +78,11 @@ struct SharedStateSetup {
                 throw CommandFailure.usage(error.description)
             } catch {
                 lastError = PostgresStore.describe(error)
+                // The server answered, and the answer will not change by waiting (no rights, no
+                // such database, a wrong password): stop now rather than retry for --database-wait.
+                guard PostgresStore.meansUnavailable(error) else {
+                    throw CommandFailure.usage("cannot prepare the database \(url): \(lastError)")
+                }
                 guard ContinuousClock.now < deadline else { break }
                 logger.warning("database not ready; retrying", metadata: ["database": "\(url)", "error": "\(lastError)"])
                 try await Task.sleep(for: .seconds(1))

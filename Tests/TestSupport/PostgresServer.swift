@@ -64,15 +64,28 @@ public final class PostgresServer: @unchecked Sendable {
 
     public var certificatePath: String { directory + "/server.crt" }
 
-    /// Runs SQL through psql and returns what it printed (unaligned, tuples only).
+    /// Runs SQL through psql and returns what it printed (unaligned, tuples only): as the
+    /// superuser, or as `role` (name, password); throws with psql's error.
     @discardableResult
-    /// Runs `sql` as the superuser, or as `role` (name, password); throws with psql's error.
     public func psql(_ sql: String, database: String = "postgres", as role: (name: String, password: String)? = nil) throws -> String {
         let result = try Self.run("/usr/bin/env", ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)",
                                                    "-U", role?.name ?? Self.user, "-d", database, "-c", sql],
                                   environment: ["PGPASSWORD": role?.password ?? Self.password, "PGSSLMODE": "disable"])
         guard result.status == 0 else { throw Unavailable(description: "psql failed: \(result.stderr)") }
         return result.stdout
+    }
+
+    /// Runs SQL through psql without waiting for it (a session that holds a lock, say); the
+    /// caller waits for or terminates the process.
+    public func psqlInBackground(_ sql: String, database: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", Self.user, "-d", database, "-c", sql]
+        process.environment = ProcessInfo.processInfo.environment.merging(["PGPASSWORD": Self.password, "PGSSLMODE": "disable"]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
     }
 
     /// Starts (or restarts, after `stop`) the server on the same port and data.

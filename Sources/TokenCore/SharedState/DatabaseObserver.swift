@@ -4,6 +4,10 @@
 public protocol DatabaseObserver: Sendable {
     func operationFinished(_ operation: String, succeeded: Bool, seconds: Double)
     func operationsInFlight(_ count: Int)
+    /// A dependency went up or down (the breaker closed or opened).
+    func dependencyChanged(_ dependency: String, up: Bool)
+    /// One write probe, its time and result.
+    func probeFinished(_ dependency: String, succeeded: Bool, seconds: Double)
 }
 
 /// Reports nothing.
@@ -11,6 +15,8 @@ public struct NoDatabaseObserver: DatabaseObserver {
     public init() {}
     public func operationFinished(_ operation: String, succeeded: Bool, seconds: Double) {}
     public func operationsInFlight(_ count: Int) {}
+    public func dependencyChanged(_ dependency: String, up: Bool) {}
+    public func probeFinished(_ dependency: String, succeeded: Bool, seconds: Double) {}
 }
 
 extension DatabaseObserver where Self == NoDatabaseObserver {

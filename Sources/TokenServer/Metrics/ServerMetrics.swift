@@ -94,6 +94,19 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
         databaseInFlight.set(Double(count))
     }
 
+    public func dependencyChanged(_ dependency: String, up: Bool) {
+        registry.makeGauge(descriptor: Self.family("tokend_dependency_up", "1 while the dependency takes writes (its breaker closed), 0 while it is down."),
+                           labels: [("dependency", dependency)]).set(up ? 1.0 : 0.0)
+        registry.makeCounter(descriptor: Self.family("tokend_dependency_transitions_total", "Times the dependency went up or down (the breaker closed or opened)."),
+                             labels: [("dependency", dependency), ("to", up ? "up" : "down")]).increment()
+    }
+
+    public func probeFinished(_ dependency: String, succeeded: Bool, seconds: Double) {
+        registry.makeDurationHistogram(descriptor: Self.family("tokend_dependency_probe_duration_seconds", "Time of one write probe, by dependency and result."),
+                                       labels: [("dependency", dependency), ("result", succeeded ? "ok" : "error")], buckets: Self.shortDurations)
+            .record(.nanoseconds(Int64(seconds * 1e9)))
+    }
+
     /// A family's whole name (its unit already in it, `_total`, `_seconds`) and HELP text.
     private static func family(_ name: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(metricName: name, unitName: "", helpText: help)

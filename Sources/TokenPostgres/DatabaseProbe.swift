@@ -1,0 +1,78 @@
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import TokenCore
+
+/// The write probe: every second (every half second while down), one transaction that takes the
+/// write lock of every table a request writes — waiting at most `lockTimeout` for it — and
+/// commits this instance's heartbeat row. It fails where a request would: no connection, a
+/// table locked against writes, a commit that does not return (a full disk, a synchronous standby
+/// that does not answer). Its outcome opens or closes the store's breaker (`HealthState`), so
+/// `/readyz` and the request path know the database's state without a round trip of their own.
+public struct DatabaseProbe: Service {
+    /// The tables a request writes: a probe that can lock them for writing shows that requests can.
+    static let writtenTables = ["tokend_audit", "tokend_replay", "tokend_replay_share", "tokend_rate", "tokend_control", "tokend_quota"]
+
+    let store: PostgresStore
+    let instance: String
+    let auditHead: @Sendable () -> AuditVerifier.Head?
+    let interval: Duration
+    let observer: any DatabaseObserver
+
+    public init(store: PostgresStore, instance: String, interval: Duration = .seconds(1), observer: any DatabaseObserver = .none,
+                auditHead: @escaping @Sendable () -> AuditVerifier.Head?) {
+        self.store = store
+        self.instance = instance
+        self.interval = interval
+        self.observer = observer
+        self.auditHead = auditHead
+    }
+
+    public func run() async throws {
+        while true {
+            await probe()
+            let pause = store.readinessProblem() == nil ? interval : interval / 2
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+            } catch {
+                return  // shutting down
+            }
+        }
+    }
+
+    /// One probe; its outcome goes to the store's health. `through` runs it on another pool (at
+    /// start-up, before the serving pool runs), so that the first `/readyz` already knows.
+    public func probe(through other: PostgresStore? = nil) async {
+        let connectionStore = other ?? store
+        let started = ContinuousClock.now
+        let head = auditHead()
+        let (instance, seq, link) = (self.instance, head?.seq ?? 0, head?.link ?? AuditChain.genesis)
+        // The lock wait is shorter than the call's deadline, so a locked table is named as such.
+        let lockTimeout = Int(max(100, min(1000, store.timeout.components.seconds * 500)))
+        let tables = Self.writtenTables.joined(separator: ", ")
+        do {
+            try await connectionStore.run("probe", probing: true) { client in
+                try await client.withTransaction(logger: store.logger) { connection in
+                    try await connection.query("SELECT set_config('lock_timeout', \(String(lockTimeout) + "ms"), true)", logger: store.logger)
+                    try await connection.query(PostgresQuery(unsafeSQL: "LOCK TABLE \(tables) IN ROW EXCLUSIVE MODE"), logger: store.logger)
+                    try await connection.query("""
+                        INSERT INTO tokend_heartbeat (instance, beat_at, audit_seq, audit_link) VALUES (\(instance), now(), \(seq), \(link))
+                        ON CONFLICT (instance) DO UPDATE SET beat_at = EXCLUDED.beat_at, audit_seq = EXCLUDED.audit_seq, audit_link = EXCLUDED.audit_link
+                        """, logger: store.logger)
+                }
+            }
+            observer.probeFinished("postgresql", succeeded: true, seconds: Self.seconds(since: started))
+            store.markUp()
+        } catch {
+            observer.probeFinished("postgresql", succeeded: false, seconds: Self.seconds(since: started))
+            // Any failure of the probe means writes do not go through: the store has marked it
+            // down already when the error says so; a probe failure says so in any case.
+            store.markDown("write probe: \(PostgresStore.describe(error.underlying ?? error, timeout: store.timeout))")
+        }
+    }
+
+    private static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = (ContinuousClock.now - start).components
+        return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+    }
+}
