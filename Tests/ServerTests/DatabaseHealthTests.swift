@@ -30,18 +30,21 @@ import TokenCore
         postgres.stop()
 
         // The probe notices within about a second; readiness says so in the server's words, at once.
+        // "At once" is checked as well under a second: the database timeout is 2 s, so no answer
+        // here waited for a round trip (on an idle machine they take about a millisecond; the
+        // test suite runs many servers at once on two cores).
         let noticed = try await SharedControlTests.secondsUntil { try await HTTPTestClient.send("GET", a.baseURL + "/readyz").status == 503 }
         #expect(try unwrap(noticed) <= 3)
         for _ in 0..<10 {
             let (ready, seconds) = try await Self.timed { try await HTTPTestClient.send("GET", a.baseURL + "/readyz") }
-            #expect(ready.status == 503 && seconds < 0.3, "\(seconds) s: \(ready.text)")
+            #expect(ready.status == 503 && seconds < 1, "\(seconds) s: \(ready.text)")
             #expect(ready.text.contains("PostgreSQL") && ready.text.contains("down"), "\(ready.text)")
         }
         // Known down: every mint is refused in milliseconds, with Retry-After, and no token.
         for _ in 0..<10 {
             let (refused, seconds) = try await Self.timed { try await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#) }
             #expect(refused.status == 503 && refused.token == nil && refused.header("Retry-After") == "1")
-            #expect(seconds < 0.3, "a mint took \(seconds) s while the database was known down")
+            #expect(seconds < 1, "a mint took \(seconds) s while the database was known down")
         }
         #expect(try await Self.metric(a.baseURL, #"tokend_dependency_up{dependency="postgresql"}"#).map(Double.init) == 0)
 
@@ -70,7 +73,7 @@ import TokenCore
         let noticed = try await SharedControlTests.secondsUntil { try await HTTPTestClient.send("GET", a.baseURL + "/readyz").status == 503 }
         #expect(try unwrap(noticed) <= 3)
         let (ready, seconds) = try await Self.timed { try await HTTPTestClient.send("GET", a.baseURL + "/readyz") }
-        #expect(seconds < 0.3 && ready.text.contains("lock"), "\(seconds) s: \(ready.text)")
+        #expect(seconds < 1 && ready.text.contains("lock"), "\(seconds) s: \(ready.text)")
         lock.waitUntilExit()
         let cleared = try await SharedControlTests.secondsUntil(limit: 10) { try await HTTPTestClient.send("GET", a.baseURL + "/readyz").status == 200 }
         #expect(cleared != nil)
