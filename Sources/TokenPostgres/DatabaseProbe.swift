@@ -45,8 +45,10 @@ public struct DatabaseProbe: Service {
     public func probe(through other: PostgresStore? = nil) async {
         let connectionStore = other ?? store
         let started = ContinuousClock.now
+        // The chain's head once the audit writer knows it; until then (-1) the row keeps the
+        // head of this instance's last run, which the writer checks its chain against.
         let head = auditHead()
-        let (instance, seq, link) = (self.instance, head?.seq ?? 0, head?.link ?? AuditChain.genesis)
+        let (instance, seq, link) = (self.instance, head?.seq ?? -1, head?.link ?? AuditChain.genesis)
         // The lock wait is shorter than the call's deadline, so a locked table is named as such.
         let lockTimeout = Int(max(100, min(1000, store.timeout.components.seconds * 500)))
         let tables = Self.writtenTables.joined(separator: ", ")
@@ -56,8 +58,10 @@ public struct DatabaseProbe: Service {
                     try await connection.query("SELECT set_config('lock_timeout', \(String(lockTimeout) + "ms"), true)", logger: store.logger)
                     try await connection.query(PostgresQuery(unsafeSQL: "LOCK TABLE \(tables) IN ROW EXCLUSIVE MODE"), logger: store.logger)
                     try await connection.query("""
-                        INSERT INTO tokend_heartbeat (instance, beat_at, audit_seq, audit_link) VALUES (\(instance), now(), \(seq), \(link))
-                        ON CONFLICT (instance) DO UPDATE SET beat_at = EXCLUDED.beat_at, audit_seq = EXCLUDED.audit_seq, audit_link = EXCLUDED.audit_link
+                        INSERT INTO tokend_heartbeat AS h (instance, beat_at, audit_seq, audit_link) VALUES (\(instance), now(), greatest(\(seq), 0), \(link))
+                        ON CONFLICT (instance) DO UPDATE SET beat_at = EXCLUDED.beat_at,
+                            audit_seq = CASE WHEN \(seq) < 0 THEN h.audit_seq ELSE EXCLUDED.audit_seq END,
+                            audit_link = CASE WHEN \(seq) < 0 THEN h.audit_link ELSE EXCLUDED.audit_link END
                         """, logger: store.logger)
                 }
             }

@@ -18,9 +18,10 @@ import TokenCore
 public final class PostgresAuditSink: AuditSink, Service {
     /// The chain's head is in the database itself (`audit verify --database`); no file head.
     public var fileHead: AuditVerifier.Head? { nil }
-    /// The end of this instance's chain as of its last commit (none before the first).
+    /// The end of this instance's chain as of its last commit by this process (none before the
+    /// first: the heartbeat then keeps the previous run's, which the first commit checks against).
     public var chainHeads: [AuditChainHead] {
-        head.withLock { $0 }.map { [AuditChainHead(instance: instance, head: AuditVerifier.Head(seq: $0.seq, link: $0.link))] } ?? []
+        committed.withLock { $0 }.map { [AuditChainHead(instance: instance, head: $0)] } ?? []
     }
 
     public let instance: String
@@ -32,6 +33,10 @@ public final class PostgresAuditSink: AuditSink, Service {
     /// The chain's last (seq, link); nil until read from the database. The writer's alone.
     private let head = Mutex<(seq: Int, link: String)?>(nil)
     private let lastFailure = Mutex<(reason: String, at: ContinuousClock.Instant)?>(nil)
+    /// An `audit.cut` was committed: the heartbeat's older head must not report it again.
+    private let cutReported = Mutex(false)
+    /// The head after this process's last successful commit.
+    private let committed = Mutex<AuditVerifier.Head?>(nil)
 
     public init(store: PostgresStore, instance: String, key: HMACKey?, logger: Logger,
                 onCommit: @escaping @Sendable (_ seconds: Double, _ records: Int, _ succeeded: Bool) -> Void = { _, _, _ in }) {
@@ -65,13 +70,15 @@ public final class PostgresAuditSink: AuditSink, Service {
         let started = DispatchTime.now().uptimeNanoseconds
         func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
         do {
-            let start = try await currentHead()
+            let (start, missing) = try await currentHead()
             var seq = start.seq
             var link = start.link
             var seqs: [Int64] = []
             var lines: [ByteBuffer] = []
             let now = WallClock.nowMilliseconds()
-            for record in batch {
+            // Records removed while this instance was away: continued, not silently.
+            let records = missing.map { [AuditRecord.cut(missing: $0)] + batch } ?? batch
+            for record in records {
                 seq += 1
                 let line = record.line(seq: seq, timeMilliseconds: now, prev: link, instance: instance)
                 link = chain.link(for: line)
@@ -81,6 +88,8 @@ public final class PostgresAuditSink: AuditSink, Service {
             let statement = AuditInsertStatement(instance: instance, seqs: seqs, lines: lines)
             try await store.run("audit_commit") { client in try await client.run(statement) }
             head.withLock { $0 = (seq, link) }
+            committed.withLock { $0 = AuditVerifier.Head(seq: seq, link: link) }
+            if missing != nil { cutReported.withLock { $0 = true } }
             lastFailure.withLock { $0 = nil }
             onCommit(seconds(), batch.count, true)
             return .success(Array(repeating: (), count: batch.count))
@@ -95,11 +104,26 @@ public final class PostgresAuditSink: AuditSink, Service {
         }
     }
 
-    private func currentHead() async throws -> (seq: Int, link: String) {
-        if let head = head.withLock({ $0 }) { return head }
+    /// The head to continue from, and — when it was just read and is behind the head this
+    /// instance's heartbeat kept — how many records are missing from the end.
+    private func currentHead() async throws -> (head: (seq: Int, link: String), missing: Int?) {
+        if let head = head.withLock({ $0 }) { return (head, nil) }
         let read = try await readHead()
+        let instance = self.instance
+        let kept = try await store.run("audit_heartbeat") { client -> Int? in
+            var seq: Int?
+            for try await row in try await client.query("SELECT audit_seq FROM tokend_heartbeat WHERE instance = \(instance)").decode(Int.self) { seq = row }
+            return seq
+        }
+        var missing: Int?
+        if let kept, kept > read.seq, !cutReported.withLock({ $0 }) {
+            missing = kept - read.seq
+            logger.error("audit chain in PostgreSQL is shorter than this instance's heartbeat kept: records were removed; continuing after an audit.cut record",
+                         metadata: ["instance": "\(instance)", "chain_ends_at": "\(read.seq)", "heartbeat_head": "\(kept)"])
+            store.observer.auditChainCut(missingRecords: kept - read.seq)
+        }
         head.withLock { $0 = read }
-        return read
+        return (read, missing)
     }
 
     /// The chain's last record as the database has it (64 zeros for a new chain).

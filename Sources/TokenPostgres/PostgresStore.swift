@@ -15,7 +15,7 @@ public final class PostgresStore: Service, Sendable {
     public let timeout: Duration
     let logger: Logger
     private let inFlight = Atomic<Int>(0)
-    private let observer: any DatabaseObserver
+    let observer: any DatabaseObserver
     /// The breaker and readiness (see `HealthState`): kept current by `DatabaseProbe` and by
     /// every call's outcome.
     private let health: Mutex<HealthState>

@@ -184,6 +184,34 @@ struct SharedStateTests {
         #expect(gone.stdout.contains("instance b: broken") && gone.stdout.contains("whole chain was deleted"), "\(gone.stdout)")
     }
 
+    /// The newest records deleted while the instance was stopped: at its restart the chain is
+    /// shorter than its heartbeat kept, and it says so — an `audit.cut` record, a log line and a
+    /// metric — before it continues.
+    @Test func aChainCutWhileTheInstanceWasAwayIsRecordedNotContinuedSilently() async throws {
+        let fixture = try SharedStateFixture()
+        let first = try await fixture.start("a")
+        for _ in 0..<5 { #expect(try await HTTPTestClient.mint(first.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).status == 200) }
+        let beat = try await SharedControlTests.secondsUntil {
+            try fixture.sql("SELECT audit_seq FROM tokend_heartbeat WHERE instance = 'a'").trimmingCharacters(in: .whitespacesAndNewlines) == "5"
+        }
+        #expect(beat != nil, "the heartbeat never carried the head")
+        await first.stop()
+        _ = try fixture.sql("SET session_replication_role = replica; DELETE FROM tokend_audit WHERE instance = 'a' AND seq > 3")
+
+        let again = try await fixture.start("a")
+        #expect(try await HTTPTestClient.mint(again.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"bob"}"#).status == 200)
+        let metrics = try await HTTPTestClient.send("GET", again.baseURL + "/metrics").text
+        #expect(metrics.contains("tokend_audit_chain_cuts_total 1"), "\(metrics.split(separator: "\n").filter { $0.contains("cut") })")
+        await again.stop()
+        #expect(again.stderr.contains("shorter than this instance's heartbeat kept"))
+        let records = try fixture.records("a")
+        #expect(records.count == 5)
+        #expect(records[3]["event"] == .string("audit.cut") && records[3]["count"] == .number("2"), "\(records[3])")
+        #expect(records[4]["event"] == .string("token.issued"))
+        // The cut is part of the chain: it verifies, and the record says what happened.
+        #expect(try fixture.tokend(["audit", "verify", "--instance", "a"]).status == 0)
+    }
+
     @Test func theFileLogBesideTheDatabaseGetsEveryRecordToo() async throws {
         let fixture = try SharedStateFixture()
         let path = fixture.directory.url.appendingPathComponent("audit.jsonl").path

@@ -8,6 +8,9 @@ public struct AuditRecord: Sendable, Equatable {
         case requestRejected = "request.rejected"
         /// Start-up cut a torn tail left by a crash: how much, and its hash.
         case auditRepaired = "audit.repaired"
+        /// The instance's chain in the database ends before the head its heartbeat kept: records
+        /// were removed while it was away. `count` is how many; the chain continues after this.
+        case auditCut = "audit.cut"
         /// A token, a jti or an identity's tokens revoked before they expire.
         case tokenRevoked = "token.revoked"
         case identityBlocked = "identity.blocked"
@@ -29,7 +32,8 @@ public struct AuditRecord: Sendable, Equatable {
     public var status: Int
     /// For denials and rejections: the error code or authentication failure reason.
     public var reason: String?
-    /// For coalesced denials: how many requests this record stands for (absent means one).
+    /// For coalesced denials: how many requests this record stands for (absent means one); for
+    /// `audit.cut`: how many records are missing.
     public var count: Int?
     /// For `audit.repaired`: the bytes cut from the end of the file, and their SHA-256.
     public var cutBytes: Int?
@@ -68,6 +72,11 @@ public struct AuditRecord: Sendable, Equatable {
         record.cutBytes = cutBytes
         record.cutSHA256 = cutSHA256
         return record
+    }
+
+    /// A cut found at start-up in a database chain: `missing` records before this one are gone.
+    public static func cut(missing: Int) -> AuditRecord {
+        AuditRecord(event: .auditCut, requestID: "-", status: 0, reason: "chain_shorter_than_heartbeat", count: missing)
     }
 
     /// The record for an issued token.

@@ -8,6 +8,8 @@ public protocol DatabaseObserver: Sendable {
     func dependencyChanged(_ dependency: String, up: Bool)
     /// One write probe, its time and result.
     func probeFinished(_ dependency: String, succeeded: Bool, seconds: Double)
+    /// An instance found its database chain shorter than its heartbeat's head.
+    func auditChainCut(missingRecords: Int)
 }
 
 /// Reports nothing.
@@ -17,6 +19,7 @@ public struct NoDatabaseObserver: DatabaseObserver {
     public func operationsInFlight(_ count: Int) {}
     public func dependencyChanged(_ dependency: String, up: Bool) {}
     public func probeFinished(_ dependency: String, succeeded: Bool, seconds: Double) {}
+    public func auditChainCut(missingRecords: Int) {}
 }
 
 extension DatabaseObserver where Self == NoDatabaseObserver {

@@ -101,6 +101,11 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
                              labels: [("dependency", dependency), ("to", up ? "up" : "down")]).increment()
     }
 
+    public func auditChainCut(missingRecords: Int) {
+        registry.makeCounter(descriptor: Self.family("tokend_audit_chain_cuts_total", "Times this instance found its database chain shorter than its heartbeat's head (records removed), and wrote audit.cut."))
+            .increment()
+    }
+
     public func probeFinished(_ dependency: String, succeeded: Bool, seconds: Double) {
         registry.makeDurationHistogram(descriptor: Self.family("tokend_dependency_probe_duration_seconds", "Time of one write probe, by dependency and result."),
                                        labels: [("dependency", dependency), ("result", succeeded ? "ok" : "error")], buckets: Self.shortDurations)
