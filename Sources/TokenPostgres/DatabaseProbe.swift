@@ -69,9 +69,12 @@ public struct DatabaseProbe: Service {
             store.markUp()
         } catch {
             observer.probeFinished("postgresql", succeeded: false, seconds: Self.seconds(since: started))
-            // Any failure of the probe means writes do not go through: the store has marked it
-            // down already when the error says so; a probe failure says so in any case.
-            store.markDown("write probe: \(PostgresStore.describe(error.underlying ?? error, timeout: store.timeout))")
+            // Any failure of the probe means writes do not go through. The store has marked it
+            // down already when the error says so (and looks for the cause's own words); any
+            // other failure of the probe says so too.
+            if !PostgresStore.meansUnavailable(error) {
+                store.markDown("write probe: \(PostgresStore.describe(error.underlying ?? error, timeout: store.timeout))")
+            }
         }
     }
 

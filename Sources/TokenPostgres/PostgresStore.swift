@@ -19,6 +19,7 @@ public final class PostgresStore: Service, Sendable {
     /// The breaker and readiness (see `HealthState`): kept current by `DatabaseProbe` and by
     /// every call's outcome.
     private let health: Mutex<HealthState>
+    private let diagnosing = Atomic<Bool>(false)
 
     public init(url: DatabaseURL, applicationName: String, timeout: Duration, maximumConnections: Int = 16,
                 observer: any DatabaseObserver = .none, logger: Logger) throws(DatabaseURL.Invalid) {
@@ -56,7 +57,10 @@ public final class PostgresStore: Service, Sendable {
         } catch {
             observer.operationFinished(operation, succeeded: false, seconds: Self.seconds(since: started))
             let reason = Self.describe(error, timeout: timeout)
-            if Self.meansUnavailable(error) { markDown("\(operation): \(reason)") }
+            if Self.meansUnavailable(error) {
+                markDown("\(operation): \(reason)")
+                diagnoseInBackground("\(operation): \(reason)", after: error)
+            }
             throw SharedStateUnavailable("PostgreSQL \(url.host):\(url.port): \(operation): \(reason)", underlying: error)
         }
     }
@@ -74,6 +78,21 @@ public final class PostgresStore: Service, Sendable {
         guard health.withLock({ $0.probeSucceeded(at: .now) }) != nil else { return }
         observer.dependencyChanged("postgresql", up: true)
         logger.notice("PostgreSQL is up: a write probe committed", metadata: ["database": "\(url)"])
+    }
+
+    /// The pool says only "no answer" or "could not connect"; one direct connection says why
+    /// (`connection refused`, `too many clients`, a wrong password), and the reason readiness
+    /// gives becomes the server's or the socket's own words. In the background, one at a time:
+    /// the request that failed has waited once already and must not wait for a second attempt.
+    private func diagnoseInBackground(_ reason: String, after error: any Error) {
+        guard error is DeadlineExceeded || reason.contains("could not connect"),
+              diagnosing.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+        Task {
+            let why = await diagnoseConnection()
+            diagnosing.store(false, ordering: .relaxed)
+            guard why != "a direct connection succeeds now" else { return }
+            markDown("\(reason); a direct connection: \(why)")
+        }
     }
 
     func markDown(_ reason: String) {
@@ -164,7 +183,7 @@ public final class PostgresStore: Service, Sendable {
                 return "server error: \(message)\(state)"
             }
             switch error.code {
-            case .connectionError: return "cannot connect: \(error.underlying.map { "\($0)" } ?? "connection failed")"
+            case .connectionError: return "cannot connect: \(error.underlying.map(socketReason) ?? "connection failed")"
             case .serverClosedConnection, .uncleanShutdown: return "the server closed the connection"
             case .sslUnsupported: return "the server does not offer TLS, but sslmode requires it"
             case .poolClosed, .clientClosedConnection: return "the connection pool is closed"
@@ -173,6 +192,15 @@ public final class PostgresStore: Service, Sendable {
         default:
             return "\(type(of: error))"
         }
+    }
+
+    /// The socket's own words from NIO's connection error ("Connection refused", "No route to
+    /// host"), without the wrapper types around them.
+    static func socketReason(_ error: any Error) -> String {
+        let text = "\(error)"
+        let known = ["Connection refused", "No route to host", "Network is unreachable", "Connection timed out",
+                     "Connection reset by peer", "Name or service not known", "Temporary failure in name resolution"]
+        return known.first { text.contains($0) }?.lowercased() ?? text
     }
 
     /// The pool's own background logging, one level quieter: a database that is down is reported

@@ -40,6 +40,12 @@ import TokenCore
             #expect(ready.status == 503 && seconds < 1, "\(seconds) s: \(ready.text)")
             #expect(ready.text.contains("PostgreSQL") && ready.text.contains("down"), "\(ready.text)")
         }
+        // In the socket's words, not only "no answer" (a direct connection looks for the cause).
+        let words = try await SharedControlTests.secondsUntil {
+            try await HTTPTestClient.send("GET", a.baseURL + "/readyz").text.contains("connection refused")
+        }
+        let said = try await HTTPTestClient.send("GET", a.baseURL + "/readyz").text
+        #expect(words != nil, "\(said)")
         // Known down: every mint is refused in milliseconds, with Retry-After, and no token.
         for _ in 0..<10 {
             let (refused, seconds) = try await Self.timed { try await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#) }
