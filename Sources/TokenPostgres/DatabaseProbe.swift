@@ -65,10 +65,10 @@ public struct DatabaseProbe: Service {
                         """, logger: store.logger)
                 }
             }
-            observer.probeFinished("postgresql", succeeded: true, seconds: Self.seconds(since: started))
+            observer.probeFinished("postgresql", succeeded: true, seconds: PostgresStore.seconds(since: started))
             store.markUp()
         } catch {
-            observer.probeFinished("postgresql", succeeded: false, seconds: Self.seconds(since: started))
+            observer.probeFinished("postgresql", succeeded: false, seconds: PostgresStore.seconds(since: started))
             // Any failure of the probe means writes do not go through. The store has marked it
             // down already when the error says so (and looks for the cause's own words); any
             // other failure of the probe says so too.
@@ -76,10 +76,5 @@ public struct DatabaseProbe: Service {
                 store.markDown("write probe: \(PostgresStore.describe(error.underlying ?? error, timeout: store.timeout))")
             }
         }
-    }
-
-    private static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = (ContinuousClock.now - start).components
-        return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
     }
 }

@@ -231,7 +231,37 @@ enum Migrations {
             FOR EACH STATEMENT EXECUTE FUNCTION tokend_audit_append_only()
             """,
         ]),
-        Migration(version: 4, name: "instance heartbeats", statements: [
+        Migration(version: 4, name: "instance heartbeats; rate decisions exact at the burst's edge", statements: [
+            // The same GCRA, with a microsecond's tolerance: times are epoch seconds (about 1.8e9,
+            // where a float8 resolves 0.24 µs), so five steps of 0.2 s from one instant came to
+            // a hair over the 1 s burst, and a burst of five decided at once admitted four.
+            """
+            CREATE OR REPLACE FUNCTION tokend_rate_acquire(callers text[], intervals float8[], bursts float8[])
+            RETURNS float8[] LANGUAGE plpgsql AS $$
+            DECLARE
+                now float8 := extract(epoch FROM clock_timestamp());
+                waits float8[] := array_fill(0::float8, ARRAY[coalesce(array_length(callers, 1), 0)]);
+                request record;
+                admitted float8;
+            BEGIN
+                FOR request IN
+                    SELECT t.caller_id, t.step, t.burst, t.ord
+                    FROM unnest(callers, intervals, bursts) WITH ORDINALITY AS t(caller_id, step, burst, ord)
+                    ORDER BY t.caller_id, t.ord
+                LOOP
+                    INSERT INTO tokend_rate AS r (caller_id, tat) VALUES (request.caller_id, now + request.step)
+                    ON CONFLICT (caller_id) DO UPDATE SET tat = greatest(r.tat, now) + request.step
+                    WHERE greatest(r.tat, now) + request.step - now <= request.burst + 1e-6
+                    RETURNING tat INTO admitted;
+                    IF NOT FOUND THEN
+                        SELECT greatest(r.tat, now) + request.step - now - request.burst INTO admitted
+                        FROM tokend_rate r WHERE r.caller_id = request.caller_id;
+                        waits[request.ord] := greatest(admitted, 0.000001);
+                    END IF;
+                END LOOP;
+                RETURN waits;
+            END $$
+            """,
             // One row per instance, written by its write probe every second: proof that a write
             // commits (the probe takes every request-path table's write lock first), and where the
             // instance's audit chain ended then, outside the chain.

@@ -98,8 +98,12 @@ struct PostgresStateTests {
             let limiter = PostgresRateLimiter(store: store)
             let writer = Task { try await limiter.run() }
             defer { writer.cancel() }
-            var decisions: [Int?] = []
-            for _ in 0..<6 { decisions.append(try await limiter.acquire(callerID: "a", rate: 5)) }
+            // Six at once, so that the bucket cannot refill between them on a slow machine (one
+            // request's worth takes 200 ms): five admitted, one refused.
+            var decisions = try await withThrowingTaskGroup(of: Int?.self) { group in
+                for _ in 0..<6 { group.addTask { try await limiter.acquire(callerID: "a", rate: 5) } }
+                return try await group.reduce(into: [Int?]()) { $0.append($1) }
+            }.sorted { ($0 ?? 0) < ($1 ?? 0) }
             decisions.append(try await limiter.acquire(callerID: "b", rate: 5))  // per caller
             for _ in 0..<2 { decisions.append(try await limiter.acquire(callerID: "slow", rate: 0.1)) }
             return decisions
