@@ -278,6 +278,23 @@ struct ControlStateTests {
         #expect(state.isBlocked("n", now: Self.now + 2) && state.sharedThrough == 4)
     }
 
+    /// Rows of the shared table (or journal lines) edited to extreme numbers are applied and
+    /// purged without trapping: a crash there would be one an editor of the table could cause.
+    @Test func extremeNumbersFromTheStoreDoNotTrap() {
+        let state = ControlState(shared: RecordingStore())
+        state.applyShared([
+            (1, .block(identity: "x", at: Int.max, until: Int.max)),
+            (2, .unblock(identity: "x", at: Int.max)),
+            (3, .revokeIdentity(identity: "y", issuedBefore: Int.max, scope: nil)),
+            (4, .revokeToken(jti: "j", identity: nil, scope: nil, expires: Int.max)),
+            (5, .quotaCount(QuotaKey(caller: "c", identity: "i", windowStart: Int.max, windowSeconds: Int.max), count: Int.max, exact: true)),
+            (6, .quotaCount(QuotaKey(caller: "c", identity: nil, windowStart: Int.min, windowSeconds: -1), count: Int.min, exact: false)),
+        ], now: Self.now)
+        #expect(state.isRevoked(jti: "z", identity: "y", issuedAt: Self.now, now: Self.now, owns: { _ in true }))
+        state.applyShared([(7, .block(identity: "w", at: Self.now, until: nil))], now: Self.now + 3600)  // purges again
+        #expect(state.sharedThrough == 7 && state.isBlocked("w", now: Self.now + 3600))
+    }
+
     @Test func sharedQuotaDecisionsComeFromTheStore() throws {
         let caller = Self.caller(quota: "10/day", identityQuota: "2/day")
         let admitted = ControlState(shared: RecordingStore(outcome: .admitted(callerCount: 9)))

@@ -36,7 +36,11 @@ public struct QuotaKey: Sendable, Hashable {
         self.init(caller: caller, identity: identity, windowStart: quota.windowStart(at: now), windowSeconds: quota.window.seconds)
     }
 
-    public var windowEnd: Int { windowStart + windowSeconds }
+    /// Saturating: a journal line or a database row edited to huge numbers must not trap.
+    public var windowEnd: Int {
+        let (end, overflow) = windowStart.addingReportingOverflow(windowSeconds)
+        return overflow ? (windowSeconds < 0 ? Int.min : Int.max) : end
+    }
 }
 
 extension ControlEvent {

@@ -45,13 +45,17 @@ struct RevocationSet {
 
     mutating func block(_ identity: String, at: Int, until: Int?) {
         blocks[identity] = Block(at: at, until: until)
-        revokeIdentity(identity, issuedBefore: at + 1, scope: nil)
+        revokeIdentity(identity, issuedBefore: Self.after(at), scope: nil)
     }
 
     mutating func unblock(_ identity: String, at: Int) {
         blocks[identity] = nil
-        revokeIdentity(identity, issuedBefore: at + 1, scope: nil)
+        revokeIdentity(identity, issuedBefore: Self.after(at), scope: nil)
     }
+
+    /// The second after `time`, saturating: times come from the journal or the shared table,
+    /// which someone may have edited, and a trap would stop the service.
+    private static func after(_ time: Int) -> Int { time == Int.max ? time : time + 1 }
 
     /// The block in force for `identity` at `now`, if any.
     func block(for identity: String, now: Int) -> Block? {
@@ -80,7 +84,7 @@ struct RevocationSet {
             return live.isEmpty ? nil : live
         }
         identities = identities.compactMapValues { entries in
-            let live = entries.filter { $0.issuedBefore + maximumLifetime > now }
+            let live = entries.filter { $0.issuedBefore > now - maximumLifetime }  // no sum to overflow
             return live.isEmpty ? nil : live
         }
         blocks = blocks.filter { _, block in block.until.map { $0 > now } ?? true }
