@@ -5,7 +5,7 @@ import Synchronization
 /// when the decision was made on the spot (the in-memory state, on every request): a promise, and
 /// the future callbacks chained on it, only when the answer comes later from another thread.
 final class AdmissionHandoff<Value: Sendable>: Sendable {
-    enum Outcome {
+    private enum Outcome {
         case now(Result<Value, any Error>)
         case later(EventLoopFuture<Value>)
     }
@@ -27,8 +27,19 @@ final class AdmissionHandoff<Value: Sendable>: Sendable {
         promise?.completeWith(result)
     }
 
+    /// Goes on with the decision — on the spot when it is in, else once it arrives on
+    /// `eventLoop` — or answers `failed` for an error (the shared state could not decide).
+    func proceed<Response: Sendable>(on eventLoop: any EventLoop, _ next: @escaping @Sendable (Value) -> EventLoopFuture<Response>,
+                                     failed: @escaping @Sendable (any Error) -> Response) -> EventLoopFuture<Response> {
+        switch result(orPromiseOn: eventLoop) {
+        case .now(.success(let value)): return next(value)
+        case .now(.failure(let error)): return eventLoop.makeSucceededFuture(failed(error))
+        case .later(let future): return future.flatMap(next).flatMapError { eventLoop.makeSucceededFuture(failed($0)) }
+        }
+    }
+
     /// The decision if it is in; else a future for it, on `eventLoop`.
-    func result(orPromiseOn eventLoop: any EventLoop) -> Outcome {
+    private func result(orPromiseOn eventLoop: any EventLoop) -> Outcome {
         state.withLock { state in
             if case .decided(let result) = state { return .now(result) }
             let promise = eventLoop.makePromise(of: Value.self)

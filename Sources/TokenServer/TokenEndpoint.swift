@@ -69,16 +69,8 @@ struct TokenEndpoint: Sendable {
 
         let handoff = AdmissionHandoff<Admission>()
         admit(attempt) { handoff.complete($0) }
-        switch handoff.result(orPromiseOn: eventLoop) {
-        case .now(.success(let admission)):
-            return proceed(attempt, admission, action: action, on: eventLoop)
-        case .now(.failure(let error)):
-            return eventLoop.makeSucceededFuture(unavailable(error, attempt))
-        case .later(let future):
-            return future
-                .flatMap { proceed(attempt, $0, action: action, on: eventLoop) }
-                .flatMapError { eventLoop.makeSucceededFuture(unavailable($0, attempt)) }
-        }
+        return handoff.proceed(on: eventLoop, { proceed(attempt, $0, action: action, on: eventLoop) },
+                               failed: { unavailable($0, attempt) })
     }
 
     private func unavailable(_ error: any Error, _ attempt: Attempt) -> ServerResponse {
@@ -157,16 +149,8 @@ struct TokenEndpoint: Sendable {
         let refusal = denial
         let handoff = AdmissionHandoff<ControlState.QuotaDecision>()
         control.countQuota(caller: attempt.caller, identity: issued.identity, now: attempt.now) { handoff.complete($0) }
-        switch handoff.result(orPromiseOn: eventLoop) {
-        case .now(.success(let decision)):
-            return counted(decision, issued, attempt, denial: refusal, on: eventLoop)
-        case .now(.failure(let error)):
-            return eventLoop.makeSucceededFuture(unavailable(error, attempt))
-        case .later(let future):
-            return future
-                .flatMap { counted($0, issued, attempt, denial: refusal, on: eventLoop) }
-                .flatMapError { eventLoop.makeSucceededFuture(unavailable($0, attempt)) }
-        }
+        return handoff.proceed(on: eventLoop, { counted($0, issued, attempt, denial: refusal, on: eventLoop) },
+                               failed: { unavailable($0, attempt) })
     }
 
     /// A mint's quota decision: refused, or released once what it counted is durable.
@@ -189,8 +173,8 @@ struct TokenEndpoint: Sendable {
         }
     }
 
-    /// Signs nothing more: writes the audit record and answers with the token once it (and
-    /// `quotaCounted`, when the count must become durable too) is on disk.
+    /// The token is signed and counted: writes its audit record and answers with it once the
+    /// record (and `quotaCounted`, when the count must become durable too) is on disk.
     private func release(_ issued: IssuedToken, _ attempt: Attempt, quotaCounted: EventLoopFuture<Void>?,
                          on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
         let request = attempt.request

@@ -51,6 +51,8 @@ struct ShutdownTests {
         let server = try await ServerProcess(["--dev", "--port", "0"], environment: [:], directory: directory.url)
         let stopped = Date()
         #expect(await server.stop() == 0)
-        #expect(Date().timeIntervalSince(stopped) < 3)
+        // Under the 5 s drain a non-dev server waits (measured alone: 0.2 s; the bound leaves room
+        // for a machine busy with the rest of the suite).
+        #expect(Date().timeIntervalSince(stopped) < 4.5)
     }
 }
