@@ -51,8 +51,9 @@ struct ConnectionBoundsTests {
         }
         let served = RawResponse(waiting.read(timeout: 3) { RawResponse($0).status != nil }.text)
         #expect(served.status == 200, "the freed slot did not serve the waiting caller")
-        // A slow but steady uploader of a whole 64 KiB body within the timeout is served.
-        let steady = try await Fixture.start(["--request-timeout", "3"])
+        // A slow but steady uploader of a whole 64 KiB body within the timeout is served (1.2 s
+        // of pacing against 8 s: sleeps stretch on a machine busy with the rest of the suite).
+        let steady = try await Fixture.start(["--request-timeout", "8"])
         let uploader = try RawConnection(port: steady.server.port)
         let body = #"{"identity":""# + String(repeating: "a", count: 65_000) + #""}"#
         uploader.send("POST /v1/tokens HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
@@ -60,7 +61,7 @@ struct ConnectionBoundsTests {
             uploader.send(String(body.utf8.dropFirst(piece).prefix(8192))!)
             try await Task.sleep(for: .milliseconds(150))
         }
-        let answer = uploader.exchange("", timeout: 3)
+        let answer = uploader.exchange("", timeout: 8)
         #expect(answer.status == 401, "not judged on its merits: \(answer.text.prefix(300))")
         await fixture.server.stop()
         await steady.server.stop()

@@ -30,14 +30,16 @@ import TokenCore
         postgres.stop()
 
         // The probe notices within about a second; readiness says so in the server's words, at once.
-        // "At once" is checked as well under a second: the database timeout is 2 s, so no answer
-        // here waited for a round trip (on an idle machine they take about a millisecond; the
-        // test suite runs many servers at once on two cores).
-        let noticed = try await SharedControlTests.secondsUntil { try await HTTPTestClient.send("GET", a.baseURL + "/readyz").status == 503 }
-        #expect(try unwrap(noticed) <= 3)
+        // "At once" is checked as under 1.8 s: the database timeout is 2 s, so no answer here
+        // waited for a round trip (on an idle machine they take about a millisecond; the test
+        // suite runs many servers and databases at once on two cores).
+        // A probe a second, each waiting at most the 2 s database timeout: a few seconds (more on a
+        // machine busy with the rest of the suite; the figure is printed below).
+        let noticed = try await SharedControlTests.secondsUntil(limit: 10) { try await HTTPTestClient.send("GET", a.baseURL + "/readyz").status == 503 }
+        #expect(try unwrap(noticed) <= 6)
         for _ in 0..<10 {
             let (ready, seconds) = try await Self.timed { try await HTTPTestClient.send("GET", a.baseURL + "/readyz") }
-            #expect(ready.status == 503 && seconds < 1, "\(seconds) s: \(ready.text)")
+            #expect(ready.status == 503 && seconds < 1.8, "\(seconds) s: \(ready.text)")
             #expect(ready.text.contains("PostgreSQL") && ready.text.contains("down"), "\(ready.text)")
         }
         // In the socket's words, not only "no answer" (a direct connection looks for the cause).
@@ -50,7 +52,7 @@ import TokenCore
         for _ in 0..<10 {
             let (refused, seconds) = try await Self.timed { try await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#) }
             #expect(refused.status == 503 && refused.token == nil && refused.header("Retry-After") == "1")
-            #expect(seconds < 1, "a mint took \(seconds) s while the database was known down")
+            #expect(seconds < 1.8, "a mint took \(seconds) s while the database was known down")
         }
         #expect(try await Self.metric(a.baseURL, #"tokend_dependency_up{dependency="postgresql"}"#).map(Double.init) == 0)
 
@@ -73,13 +75,14 @@ import TokenCore
         let fixture = try SharedStateFixture()
         let a = try await fixture.start("a")
         #expect(try await HTTPTestClient.send("GET", a.baseURL + "/readyz").status == 200)
-        let lock = try fixture.postgres.psqlInBackground("BEGIN; LOCK TABLE tokend_audit IN EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;",
+        let lock = try fixture.postgres.psqlInBackground("BEGIN; LOCK TABLE tokend_audit IN EXCLUSIVE MODE; SELECT pg_sleep(8); COMMIT;",
                                                          database: fixture.databaseName)
         defer { if lock.isRunning { lock.terminate() } }
-        let noticed = try await SharedControlTests.secondsUntil { try await HTTPTestClient.send("GET", a.baseURL + "/readyz").status == 503 }
-        #expect(try unwrap(noticed) <= 3)
+        // The probe's lock wait is 1 s, once a second: a few seconds at most.
+        let noticed = try await SharedControlTests.secondsUntil(limit: 10) { try await HTTPTestClient.send("GET", a.baseURL + "/readyz").status == 503 }
+        #expect(try unwrap(noticed) <= 6)
         let (ready, seconds) = try await Self.timed { try await HTTPTestClient.send("GET", a.baseURL + "/readyz") }
-        #expect(seconds < 1 && ready.text.contains("lock"), "\(seconds) s: \(ready.text)")
+        #expect(seconds < 1.8 && ready.text.contains("lock"), "\(seconds) s: \(ready.text)")
         lock.waitUntilExit()
         let cleared = try await SharedControlTests.secondsUntil(limit: 10) { try await HTTPTestClient.send("GET", a.baseURL + "/readyz").status == 200 }
         #expect(cleared != nil)

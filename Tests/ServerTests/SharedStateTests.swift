@@ -67,7 +67,7 @@ struct SharedStateTests {
     }
 
     @Test func aThrottledSignedRequestIsNotSpentInTheSharedLedger() async throws {
-        let fixture = try SharedStateFixture(secrets: SampleSecrets.toml.replacingOccurrences(of: "rate_limit = 50", with: "rate_limit = 2"))
+        let fixture = try SharedStateFixture(secrets: SampleSecrets.toml.replacingOccurrences(of: "rate_limit = 50", with: "rate_limit = 0.5"))
         let a = try await fixture.start("a")
         try await expectThrottledSignatureIsNotSpent(base: a.baseURL)
         await a.stop()

@@ -5,19 +5,25 @@ import TokenCore
 
 /// A signed request that the rate limit refuses leaves nothing in the replay ledger: once the
 /// bucket has refilled, the very same request (same signature, same nonce) is accepted — and only
-/// then is it spent. Expects the caller "web" at `rate_limit = 2`.
+/// then is it spent. Expects the caller "web" at `rate_limit = 0.5`: a bucket of one request that
+/// refills in 2 s, so that a machine busy with the rest of the suite cannot refill it between
+/// the mint that empties it and the signed request.
 func expectThrottledSignatureIsNotSpent(base: String) async throws {
-    for _ in 0..<3 { _ = try await HTTPTestClient.mint(base, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#) }
+    var emptied = false
+    for _ in 0..<3 where !emptied {
+        emptied = try await HTTPTestClient.mint(base, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).status == 429
+    }
+    #expect(emptied)
     let url = base + "/v1/tokens"
     let parts = RequestParts(method: "POST", url: url, body: Array(#"{"identity":"alice"}"#.utf8))!
     let signature = try MessageSigner(keyID: "web", secret: SampleSecrets.hmacSecret).sign(parts, created: WallClock.now())
     let headers = [("Content-Type", "application/json")] + signature.map { ($0.name, $0.value) }
     let throttled = try await HTTPTestClient.send("POST", url, headers: headers, body: parts.body)
     #expect(throttled.status == 429, "\(throttled.text)")
-    try await Task.sleep(for: .milliseconds(1100))
+    try await Task.sleep(for: .milliseconds(2100))
     let accepted = try await HTTPTestClient.send("POST", url, headers: headers, body: parts.body)
     #expect(accepted.status == 200, "\(accepted.text)")
-    try await Task.sleep(for: .milliseconds(1100))
+    try await Task.sleep(for: .milliseconds(2100))
     let replayed = try await HTTPTestClient.send("POST", url, headers: headers, body: parts.body)
     #expect(replayed.status == 401 && replayed.errorMessage?.contains("already used") == true, "\(replayed.text)")
 }
