@@ -36,15 +36,13 @@ public final class ServerProcess: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
-        out.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            self?.lock.withLock { self?.stdoutData.append(data) }
-        }
-        err.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            self?.lock.withLock { self?.stderrData.append(data) }
-        }
         try process.run()
+        // Each pipe is read by a thread of its own with blocking reads until end of file, not by
+        // a `readabilityHandler`: those are dispatch sources, and one still armed when its
+        // FileHandle goes away crashed the whole test process in libdispatch (seen under the
+        // suite's load: `_dispatch_event_loop_drain`, a bad pointer).
+        Self.drain(out.fileHandleForReading) { [weak self] data in self?.lock.withLock { self?.stdoutData.append(data) } }
+        Self.drain(err.fileHandleForReading) { [weak self] data in self?.lock.withLock { self?.stderrData.append(data) } }
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             let output = stdout
@@ -61,6 +59,21 @@ public final class ServerProcess: @unchecked Sendable {
         }
         process.terminate()
         throw StartFailure(stdout: stdout, stderr: stderr)
+    }
+
+    /// Reads `handle` until end of file (the process exited), handing each chunk to `append`.
+    private static func drain(_ handle: FileHandle, _ append: @escaping @Sendable (Data) -> Void) {
+        let reader = Thread {
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR { continue }
+                if count <= 0 { break }
+                append(Data(buffer[0..<count]))
+            }
+        }
+        reader.stackSize = 1 << 18
+        reader.start()
     }
 
     public struct StartFailure: Error, CustomStringConvertible {
