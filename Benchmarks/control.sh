@@ -2,6 +2,7 @@
 # What revocation, introspection, blocks and quotas cost, in one run of a release `tokend serve`:
 #   floor          GET /healthz: the HTTP pipeline alone
 #   introspect     POST /v1/tokens/introspect of a valid token (no audit, no disk: memory only)
+#   post-healthz   the same request sent to /healthz (answered 405): the HTTP side of it alone
 #   mint           POST /v1/tokens, API key, durable audit log, a caller without quotas
 #   mint-quota     the same by a caller with quota and identity_quota (each count synced in the
 #                  state journal before the answer), with BLOCKS identities blocked
@@ -78,6 +79,8 @@ curl -s -X POST "http://127.0.0.1:$PORT/v1/tokens/introspect" -H "Authorization:
   || { echo "introspection does not answer active" >&2; exit 1; }
 load floor /healthz Benchmarks/get.lua
 load introspect /v1/tokens/introspect Benchmarks/introspect.lua "$TOKEN"
+# The same request to /healthz (a 405 with a JSON error): the HTTP cost of that body and header.
+load post-healthz /healthz Benchmarks/introspect.lua "$TOKEN"
 RATIOS=()
 for round in $(seq 1 "$ROUNDS"); do
   load mint /v1/tokens Benchmarks/post-apikey.lua
@@ -99,9 +102,9 @@ start "$WORK/identities.jsonl"
 IDENTITY_RSS=$(rss_mib)
 stop_server
 
-awk -v f="${RPS[floor]}" -v i="${RPS[introspect]}" -v m="${RPS[mint]}" -v q="$QUOTA_RATIO" -v rounds="${RATIOS[*]}" -v i1="${RPS[introspect-1M]}" \
+awk -v f="${RPS[floor]}" -v i="${RPS[introspect]}" -v m="${RPS[mint]}" -v q="$QUOTA_RATIO" -v rounds="${RATIOS[*]}" -v i1="${RPS[introspect-1M]}" -v ph="${RPS[post-healthz]}" \
     -v er="$EMPTY_RSS" -v fr="$FULL_RSS" -v ir="$IDENTITY_RSS" -v ni="$IDENTITIES" -v es="$EMPTY_STARTUP" -v fs="$FULL_STARTUP" -v n="$REVOKED" -v b="$BLOCKS" 'BEGIN {
-  printf "introspect / floor = %.2f   introspect / mint = %.2f\n", i / f, i / m
+  printf "introspect / floor = %.2f   introspect / mint = %.2f   post-healthz / floor = %.2f\n", i / f, i / m, ph / f
   printf "mint-quota (with %d blocks) / mint = %.2f (median of rounds: %s)\n", b, q, rounds
   printf "%d revocations: RSS %.1f MiB -> %.1f MiB (%.0f bytes each), start-up %.2f s -> %.2f s, introspect-1M / introspect = %.2f\n",
          n, er, fr, (fr - er) * 1048576 / n, es, fs, i1 / i

@@ -50,7 +50,8 @@ public struct DatabaseProbe: Service {
         let head = auditHead()
         let (instance, seq, link) = (self.instance, head?.seq ?? -1, head?.link ?? AuditChain.genesis)
         // The lock wait is shorter than the call's deadline, so a locked table is named as such.
-        let lockTimeout = Int(max(100, min(1000, store.timeout.components.seconds * 500)))
+        let halfTimeout = store.timeout / 2
+        let lockTimeout = max(100, min(1000, Int(halfTimeout.components.seconds) * 1000 + Int(halfTimeout.components.attoseconds / 1_000_000_000_000_000)))
         let tables = Self.writtenTables.joined(separator: ", ")
         do {
             try await connectionStore.run("probe", probing: true) { client in

@@ -16,8 +16,6 @@ import TokenCore
 /// the chain where the database says it ends. (Two live processes under one name cannot fork it
 /// either: the primary key refuses a second record with the same `seq`.)
 public final class PostgresAuditSink: AuditSink, Service {
-    /// The chain's head is in the database itself (`audit verify --database`); no file head.
-    public var fileHead: AuditVerifier.Head? { nil }
     /// The end of this instance's chain as of its last commit by this process (none before the
     /// first: the heartbeat then keeps the previous run's, which the first commit checks against).
     public var chainHeads: [AuditChainHead] {

@@ -74,7 +74,7 @@ struct ControlEndpoint {
                 }
                 record.jti = facts.jti
                 record.identity = facts.identity
-                event = .revokeToken(jti: facts.jti, identity: facts.identity, scope: nil, expires: facts.expires + JWTVerifier.defaultLeeway)
+                event = .revokeToken(jti: facts.jti, identity: facts.identity, scope: nil, expires: facts.expires > Int.max - JWTVerifier.defaultLeeway ? Int.max : facts.expires + JWTVerifier.defaultLeeway)
             } else {
                 // RFC 7009 §2.2: an invalid token is answered as revoked; there is nothing to keep.
                 record.reason = "not_a_valid_token"

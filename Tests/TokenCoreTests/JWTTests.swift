@@ -31,6 +31,21 @@ struct JWTTests {
         #expect(verified.payload["sub"] == .string("alice"))
     }
 
+    /// A token signed with a known key may still carry any integer: extreme claims are refused,
+    /// never trapped on (a sum or a difference that overflows).
+    @Test func extremeClaimsInASignedTokenAreRefusedNotTrappedOn() throws {
+        let header = Array(Base64URL.encode(Array(#"{"alg":"HS256","typ":"JWT","kid":"k1"}"#.utf8)).utf8)
+        func signed(_ payload: String) -> String {
+            Array(payload.utf8).withUnsafeBytes { JWS.sign(encodedHeader: header, payload: $0, key: Self.key.hmacKey) }
+        }
+        let verifier = JWTVerifier(keys: [Self.key], issuer: nil)
+        for payload in [#"{"sub":"a","exp":9223372036854775807,"iat":-9223372036854775808}"#,
+                        #"{"sub":"a","exp":9223372036854775807,"nbf":-5}"#,
+                        #"{"sub":"a","exp":-9223372036854775808}"#] {
+            #expect(throws: JWTError.self, "\(payload)") { try verifier.verify(signed(payload), now: Self.now) }
+        }
+    }
+
     @Test func rejectsTamperedPayload() throws {
         let parts = mint().split(separator: ".").map(String.init)
         var payload = try #require(JSONParser.parse(Base64URL.decode(parts[1])!).objectValue)

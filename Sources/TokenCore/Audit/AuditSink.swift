@@ -10,9 +10,6 @@ public protocol AuditSink: Sendable {
     func readinessProblem() async -> String?
     /// SIGHUP: reopen files that logrotate moved away. Nothing to do for a database.
     func reopen()
-    /// Where the file log's chain ends (nil without a file log): logged at rotation and
-    /// shutdown, exported as `tokend_audit_last_seq`.
-    var fileHead: AuditVerifier.Head? { get }
     /// Where every chain this sink writes ends, as far as it knows: logged (`audit head …`) every
     /// `--audit-head-interval`, at rotation and at shutdown, so that records cut from a chain's
     /// end — or a whole chain — show against a head kept outside it.
@@ -37,6 +34,10 @@ public struct AuditChainHead: Sendable, Equatable {
 }
 
 extension AuditSink {
+    /// Where the file log's chain ends (nil without a file log): exported as
+    /// `tokend_audit_last_seq`. The file's is the one chain without an instance name.
+    public var fileHead: AuditVerifier.Head? { chainHeads.first { $0.instance == nil }?.head }
+
     /// A sink whose writes are asynchronous (PostgreSQL) runs one task per record; the file log
     /// hands the record to its writer thread directly.
     public func append(_ record: AuditRecord, completion: @escaping AuditLog.Completion) {
@@ -45,7 +46,6 @@ extension AuditSink {
 }
 
 extension AuditLog: AuditSink {
-    public var fileHead: AuditVerifier.Head? { head }
     public var chainHeads: [AuditChainHead] { [AuditChainHead(instance: nil, head: head)] }
 }
 
@@ -80,6 +80,5 @@ public struct MirroredAuditSink: AuditSink {
         second.reopen()
     }
 
-    public var fileHead: AuditVerifier.Head? { first.fileHead ?? second.fileHead }
     public var chainHeads: [AuditChainHead] { first.chainHeads + second.chainHeads }
 }

@@ -36,7 +36,9 @@ public struct JWTVerifier: Sendable {
         // RFC 7515 §4.1.11: extensions listed in `crit` must be understood; tokend understands none.
         if decoded.header["crit"] != nil { throw .malformed("the header lists crit extensions, which tokend does not implement") }
         guard let exp = try integerClaim(decoded, "exp") else { throw .invalidClaim("exp is required") }
-        if now > exp + leeway { throw .expired(exp: exp, now: now) }
+        // Compared without adding to the claims: a signed token may carry any integer, and a
+        // sum that overflows would trap.
+        if exp < now - leeway { throw .expired(exp: exp, now: now) }
         let nbf = try integerClaim(decoded, "nbf")
         if let nbf, now + leeway < nbf {
             throw .notYetValid(nbf: nbf, now: now)
@@ -46,8 +48,8 @@ public struct JWTVerifier: Sendable {
             throw .invalidClaim("iat is \(iat - now) s in the future")
         }
         // tokend never issues for longer than 24 h: a longer lifetime is not one of its tokens.
-        if let start = iat ?? nbf, exp - start > Self.maximumLifetime {
-            throw .invalidClaim("the token lives \(exp - start) s; tokend issues at most \(Self.maximumLifetime)")
+        if let start = iat ?? nbf, case let (lifetime, overflow) = exp.subtractingReportingOverflow(start), overflow || lifetime > Self.maximumLifetime {
+            throw .invalidClaim("the token lives \(overflow ? "longer than any" : "\(lifetime) s"); tokend issues at most \(Self.maximumLifetime)")
         }
         try checkIssuer(decoded, key)
         return decoded
