@@ -26,7 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
-        // Shared state for many replicas (DESIGN §8): the Swift server ecosystem's PostgreSQL driver.
+        // Shared state for many replicas: the Swift server ecosystem's PostgreSQL driver.
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // The CLI's HTTP client (`mint --url`, `health`) and the tests' real client.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),

@@ -1,5 +1,5 @@
 // swift-tools-version:6.2
-// libFuzzer targets for every parser of untrusted bytes (issue #10). Not part of the main build:
+// libFuzzer targets for every parser of untrusted bytes. Not part of the main build:
 // they need `-sanitize=fuzzer`, whose libFuzzer supplies `main`. Build and run with
 // `Fuzz/run.sh` (a bounded run per target, as `.ci/run` does) or `Fuzz/campaign.sh` (long).
 import PackageDescription

@@ -19,7 +19,7 @@ done
 # The optional migration Job is applied on its own, not through the kustomization.
 files+=(deploy/kubernetes/migrate-job.yaml)
 "$PYTHON" -m kubernetes_validate --strict "${files[@]}"
-# Issue #8: a pinned image, and no audit data on a volume that dies with the pod.
+# A pinned image, and no audit data on a volume that dies with the pod.
 if grep -n 'image: .*:latest\|newTag: *"\?latest' deploy/kubernetes/*.yaml; then echo "FAIL an image tag is latest"; exit 1; fi
 if grep -n 'emptyDir' deploy/kubernetes/*.yaml; then echo "FAIL an emptyDir volume (audit data must not live on one)"; exit 1; fi
 grep -q 'TOKEND_DATABASE_URL' deploy/kubernetes/deployment.yaml || { echo "FAIL the Deployment does not use the shared database"; exit 1; }

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 import TokenCore
 
-/// Issue #10's findings against the real binary: inputs that used to kill a process now get a
+/// The same findings against the real binary: inputs that used to kill a process now get a
 /// clear refusal, and the process goes on.
 struct HardeningHTTPTests {
     @Test func anInt64MinTTLIsA400AndTheServerLives() async throws {
@@ -82,7 +82,7 @@ struct AuditHeadTests {
     }
 }
 
-/// Issue #10, finding 10: the smaller gaps.
+/// The smaller gaps the hardening review found.
 struct SmallerGapsTests {
     @Test func deniedKeyIDsAreClaimedNotCallersAndAuthenticatedRefusalsAreEachRecorded() async throws {
         let fixture = try await Fixture.start()

@@ -4,8 +4,8 @@ import Testing
 import TestSupport
 @testable import TokenCore
 
-/// Issue #10's findings, each as the input that used to trap or abort (found by the fuzz targets
-/// in Fuzz/): now a clear refusal.
+/// Inputs that used to trap or abort (found by the fuzz targets in Fuzz/), each now a clear
+/// refusal.
 struct NumericTotalityTests {
     @Test func int64MinIsOutOfRangeNotATrap() throws {
         #expect(JSONValue.number("-9223372036854775808").integerValue == nil)
