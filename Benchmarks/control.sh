@@ -11,8 +11,9 @@
 # per-identity quota counters, default 200,000), and its start-up time (loading and compacting
 # the journal).
 #
-# The two mints are loaded in turn, ROUNDS times (default 3), and their ratio is the median of the
-# rounds' ratios: this machine's noise moves a single run by a third.
+# The floor and introspection, and then the two mints, are loaded in turn, ROUNDS times (default
+# 3), and each ratio is the median of the rounds' ratios: this machine's noise moves a single run
+# by a third.
 #
 #   Benchmarks/control.sh     (env: DURATION=8s CONNS=64 THREADS=1 PORT=8110 BLOCKS=10000 REVOKED=1000000 ROUNDS=3)
 set -euo pipefail
@@ -77,17 +78,24 @@ start "$WORK/blocks.jsonl"
 TOKEN=$(curl -s -X POST "http://127.0.0.1:$PORT/v1/tokens" -H "Authorization: Bearer test-key-0001" -H "Content-Type: application/json" -d '{"identity":"alice"}' | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
 curl -s -X POST "http://127.0.0.1:$PORT/v1/tokens/introspect" -H "Authorization: Bearer test-key-0001" -H "Content-Type: application/json" -d "{\"token\":\"$TOKEN\"}" | grep -q '"active":true' \
   || { echo "introspection does not answer active" >&2; exit 1; }
-load floor /healthz Benchmarks/get.lua
-load introspect /v1/tokens/introspect Benchmarks/introspect.lua "$TOKEN"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+FLOOR_RATIOS=()
+for round in $(seq 1 "$ROUNDS"); do
+  load floor /healthz Benchmarks/get.lua
+  load introspect /v1/tokens/introspect Benchmarks/introspect.lua "$TOKEN"
+  FLOOR_RATIOS+=("$(ratio "${RPS[introspect]}" "${RPS[floor]}")")
+done
+INTROSPECT_RATIO=$(median "${FLOOR_RATIOS[@]}")
 # The same request to /healthz (a 405 with a JSON error): the HTTP cost of that body and header.
 load post-healthz /healthz Benchmarks/introspect.lua "$TOKEN"
 RATIOS=()
 for round in $(seq 1 "$ROUNDS"); do
   load mint /v1/tokens Benchmarks/post-apikey.lua
   load mint-quota /v1/tokens Benchmarks/post-quota.lua
-  RATIOS+=("$(awk -v m="${RPS[mint]}" -v q="${RPS[mint-quota]}" 'BEGIN { printf "%.2f", q / m }')")
+  RATIOS+=("$(ratio "${RPS[mint-quota]}" "${RPS[mint]}")")
 done
-QUOTA_RATIO=$(printf '%s\n' "${RATIOS[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+QUOTA_RATIO=$(median "${RATIOS[@]}")
 stop_server
 
 start "$WORK/empty.jsonl"
@@ -103,8 +111,9 @@ IDENTITY_RSS=$(rss_mib)
 stop_server
 
 awk -v f="${RPS[floor]}" -v i="${RPS[introspect]}" -v m="${RPS[mint]}" -v q="$QUOTA_RATIO" -v rounds="${RATIOS[*]}" -v i1="${RPS[introspect-1M]}" -v ph="${RPS[post-healthz]}" \
+    -v ir_="$INTROSPECT_RATIO" -v irounds="${FLOOR_RATIOS[*]}" \
     -v er="$EMPTY_RSS" -v fr="$FULL_RSS" -v ir="$IDENTITY_RSS" -v ni="$IDENTITIES" -v es="$EMPTY_STARTUP" -v fs="$FULL_STARTUP" -v n="$REVOKED" -v b="$BLOCKS" 'BEGIN {
-  printf "introspect / floor = %.2f   introspect / mint = %.2f   post-healthz / floor = %.2f\n", i / f, i / m, ph / f
+  printf "introspect / floor = %.2f (median of rounds: %s)   introspect / mint = %.2f   post-healthz / floor = %.2f\n", ir_, irounds, i / m, ph / f
   printf "mint-quota (with %d blocks) / mint = %.2f (median of rounds: %s)\n", b, q, rounds
   printf "%d revocations: RSS %.1f MiB -> %.1f MiB (%.0f bytes each), start-up %.2f s -> %.2f s, introspect-1M / introspect = %.2f\n",
          n, er, fr, (fr - er) * 1048576 / n, es, fs, i1 / i

@@ -27,15 +27,27 @@ struct TokenEndpoint: Sendable {
         alternateScheme = service.settings.alternateScheme
     }
 
-    /// What the request carries once its caller is known.
-    struct Attempt: Sendable {
+    /// What the request carries once its caller is known. A class: it is captured by every step's
+    /// closure, and one reference costs one retain where a copy of its fields cost dozens.
+    final class Attempt: Sendable {
         let request: ServerRequest
         let body: [UInt8]
         let authenticated: AuthenticatedCaller
         let configuration: TokenService.Configuration
         let now: Int
-        var denial: AuditRecord
+        /// The refusal's record so far (who asked, how); each refusal adds its own facts to a copy.
+        let denial: AuditRecord
         var caller: Caller { authenticated.caller }
+
+        init(request: ServerRequest, body: [UInt8], authenticated: AuthenticatedCaller, configuration: TokenService.Configuration,
+             now: Int, denial: AuditRecord) {
+            self.request = request
+            self.body = body
+            self.authenticated = authenticated
+            self.configuration = configuration
+            self.now = now
+            self.denial = denial
+        }
     }
 
     /// The outcome of the shared-state checks (rate limit, replay ledger).

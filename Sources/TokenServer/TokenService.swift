@@ -10,8 +10,9 @@ import TokenCore
 /// outlives a reload — the shared state (replay ledger, rate limits, audit sink, in memory and a
 /// file or in PostgreSQL) and the denial coalescer.
 public final class TokenService: Sendable {
-    /// What a secrets file becomes once loaded: read together, replaced together.
-    struct Configuration: Sendable {
+    /// What a secrets file becomes once loaded: read together, replaced together. A class, so
+    /// that every request's read of it is one retain.
+    final class Configuration: Sendable {
         let secrets: Secrets
         let issuer: TokenIssuer
         let authenticator: CallerAuthenticator
@@ -22,6 +23,16 @@ public final class TokenService: Sendable {
         /// `tokend_tokens_issued_total{caller}`, made when the callers are loaded: counting a
         /// token is then a dictionary read and an atomic add, no lock.
         let issuedCounters: [String: Counter]
+
+        init(secrets: Secrets, issuer: TokenIssuer, authenticator: CallerAuthenticator, introspector: TokenIntrospector,
+             revocationReader: TokenIntrospector, issuedCounters: [String: Counter]) {
+            self.secrets = secrets
+            self.issuer = issuer
+            self.authenticator = authenticator
+            self.introspector = introspector
+            self.revocationReader = revocationReader
+            self.issuedCounters = issuedCounters
+        }
 
         func issuedCounter(_ callerID: String) -> Counter? { issuedCounters[callerID] }
     }

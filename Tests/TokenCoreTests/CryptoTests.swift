@@ -114,6 +114,41 @@ struct EncodingTests {
         #expect(Base64URL.decode("") == [])
     }
 
+    /// The unrolled decoder against the textbook one (six bits at a time), on random strings
+    /// of the alphabet with an occasional stranger: the same bytes, or nil, for every input.
+    @Test func base64URLDecodingMatchesTheTextbookLoop() {
+        func reference(_ text: [UInt8]) -> [UInt8]? {
+            let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+            if text.count % 4 == 1 { return nil }
+            var output: [UInt8] = []
+            var accumulator: UInt32 = 0
+            var bits = 0
+            for byte in text {
+                guard let value = alphabet.firstIndex(of: byte) else { return nil }
+                accumulator = accumulator << 6 | UInt32(value)
+                bits += 6
+                if bits >= 8 {
+                    bits -= 8
+                    output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+                    accumulator &= (1 << UInt32(bits)) - 1
+                }
+            }
+            return accumulator == 0 ? output : nil
+        }
+        let characters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8) + Array("=+/ .\u{0}\u{ff}".utf8)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let length = Int.random(in: 0...24, using: &generator)
+            let text = (0..<length).map { _ in
+                Bool.random(using: &generator) && Int.random(in: 0..<40, using: &generator) == 0
+                    ? characters[Int.random(in: 64..<characters.count, using: &generator)]
+                    : characters[Int.random(in: 0..<64, using: &generator)]
+            }
+            #expect(Base64URL.decode(bytes: text) == reference(text), "\(String(decoding: text, as: UTF8.self))")
+            #expect(Base64URL.decode(bytes: text[...]) == reference(text))
+        }
+    }
+
     @Test func hexRoundTrip() {
         #expect(Hex.encode([0x00, 0xab, 0xff]) == "00abff")
         #expect(Hex.decode("00ABff") == [0x00, 0xab, 0xff])

@@ -1,6 +1,7 @@
 /// What a resource server learns about a token (RFC 7662), and whose token it is. Everything here
-/// is answered from the secrets file and memory: no disk, no database.
-public struct TokenIntrospector: Sendable {
+/// is answered from the secrets file and memory: no disk, no database. A class: made once per
+/// secrets file and used by every introspection and revocation, by reference.
+public final class TokenIntrospector: Sendable {
     /// A token that verified: the facts revocation and introspection need.
     public struct Facts: Sendable {
         public let payload: JSONObject

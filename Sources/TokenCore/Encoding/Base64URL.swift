@@ -77,28 +77,60 @@ public enum Base64URL {
     /// non-zero bits after the last whole byte, so every byte string has exactly one encoding
     /// (a token cannot be altered in its encoding and still verify). Returns nil when invalid.
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        decode(bytes: Array(text.utf8))
+        decode(bytes: text.utf8)
     }
 
     public static func decode(bytes input: some Collection<UInt8>) -> [UInt8]? {
-        let input = Array(input)
-        if input.count % 4 == 1 { return nil }
-        var output: [UInt8] = []
-        output.reserveCapacity(input.count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        for byte in input {
-            let value = decodeTable[Int(byte)]
-            if value == 255 { return nil }
-            accumulator = accumulator << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-                accumulator &= (1 << UInt32(bits)) - 1
+        if let decoded = input.withContiguousStorageIfAvailable({ decode(UnsafeRawBufferPointer($0)) }) { return decoded }
+        return Array(input).withUnsafeBytes { decode($0) }
+    }
+
+    /// Four characters to three bytes per step, through one table pointer. A character outside
+    /// the alphabet maps to 255, whose top bits no valid value has: the bytes are ORed together
+    /// and checked once at the end rather than per character.
+    private static func decode(_ input: UnsafeRawBufferPointer) -> [UInt8]? {
+        let count = input.count
+        if count % 4 == 1 { return nil }
+        var valid = false
+        let output = decodeTable.withUnsafeBufferPointer { table in
+            [UInt8](unsafeUninitializedCapacity: count * 3 / 4) { output, initialized in
+                var seen: UInt8 = 0
+                var inIndex = 0
+                var outIndex = 0
+                while inIndex + 4 <= count {
+                    let a = table[Int(input[inIndex])], b = table[Int(input[inIndex + 1])]
+                    let c = table[Int(input[inIndex + 2])], d = table[Int(input[inIndex + 3])]
+                    seen |= a | b | c | d
+                    output[outIndex] = a << 2 | b >> 4
+                    output[outIndex + 1] = b << 4 | c >> 2
+                    output[outIndex + 2] = c << 6 | d
+                    inIndex += 4
+                    outIndex += 3
+                }
+                // The last group: 2 characters make one byte (4 bits left over), 3 make two (2
+                // left over); left-over bits must be zero, so that each byte string has one encoding.
+                var leftOver: UInt8 = 0
+                switch count - inIndex {
+                case 2:
+                    let a = table[Int(input[inIndex])], b = table[Int(input[inIndex + 1])]
+                    seen |= a | b
+                    output[outIndex] = a << 2 | b >> 4
+                    leftOver = b & 0x0F
+                    outIndex += 1
+                case 3:
+                    let a = table[Int(input[inIndex])], b = table[Int(input[inIndex + 1])], c = table[Int(input[inIndex + 2])]
+                    seen |= a | b | c
+                    output[outIndex] = a << 2 | b >> 4
+                    output[outIndex + 1] = b << 4 | c >> 2
+                    leftOver = c & 0x03
+                    outIndex += 2
+                default:
+                    break
+                }
+                initialized = outIndex
+                valid = seen & 0xC0 == 0 && leftOver == 0
             }
         }
-        if accumulator != 0 { return nil }
-        return output
+        return valid ? output : nil
     }
 }

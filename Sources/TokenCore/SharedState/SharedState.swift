@@ -1,7 +1,8 @@
 /// Everything a request shares with other requests — and, with PostgreSQL, with other instances:
 /// the replay ledger, the rate limits and the audit trail. Chosen once at start-up; the request
-/// path sees only these protocols.
-public struct SharedState: Sendable {
+/// path sees only these protocols. A class: every request reads it, and a reference is one retain
+/// where a copy of three existentials goes through their value witnesses.
+public final class SharedState: Sendable {
     public let replayLedger: any ReplayLedger
     public let rateLimiter: any RateLimiting
     public let audit: any AuditSink
