@@ -99,6 +99,19 @@ struct CallerAuthenticatorTests {
         #expect(failure(request)?.reason == .missing)
     }
 
+    /// The scheme in any case, spaces around the key tolerated; anything else is malformed.
+    @Test func theBearerSchemeIsReadCaseInsensitively() throws {
+        var request = RequestParts(method: "POST", url: url, body: body)!
+        for accepted in ["bearer tkd_good-key", "BEARER tkd_good-key", "BeArEr   tkd_good-key", "  Bearer tkd_good-key"] {
+            request.fields[.authorization] = accepted
+            #expect(failure(request) == nil, "\(accepted)")
+        }
+        for malformed in ["Bearer", "Bearer ", "Bearer    ", "Bearerx tkd_good-key", "Bear tkd_good-key", "Bearer\ttkd_good-key", "Bearér tkd_good-key", ""] {
+            request.fields[.authorization] = malformed
+            #expect(failure(request)?.reason == .malformed, "\(malformed)")
+        }
+    }
+
     @Test func signedRequestsAuthenticateOnce() async throws {
         let ledger = InMemoryReplayLedger()
         func accept(_ request: RequestParts) async throws -> ReplayOutcome {

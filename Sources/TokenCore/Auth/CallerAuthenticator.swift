@@ -37,14 +37,25 @@ public struct CallerAuthenticator: Sendable {
     }
 
     private func authenticateAPIKey(_ authorization: String) throws(AuthenticationFailure) -> AuthenticatedCaller {
-        let parts = authorization.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+        // `Bearer <key>`, the scheme in any case, read from the UTF-8 bytes: no array of parts,
+        // no lower-cased copy, on every request.
+        let utf8 = authorization.utf8
+        let space = UInt8(ascii: " ")
+        let start = utf8.firstIndex { $0 != space } ?? utf8.endIndex
+        guard let end = utf8[start...].firstIndex(of: space), Self.isBearer(utf8[start..<end]),
+              utf8[utf8.index(after: end)...].contains(where: { $0 != space }) else {
             throw AuthenticationFailure(.malformed, "Authorization must be 'Bearer <api key>'")
         }
-        guard let caller = apiKeys.authenticate(apiKey: parts[1].drop(while: { $0 == " " })) else {
+        guard let caller = apiKeys.authenticate(apiKey: authorization[utf8.index(after: end)...].drop(while: { $0 == " " })) else {
             throw AuthenticationFailure(.invalid, AuthenticationFailure.invalidCredentials)
         }
         return AuthenticatedCaller(caller: caller, method: .apiKey, replayClaim: nil)
+    }
+
+    /// `bearer` in any case (ASCII letters: setting bit 5 lower-cases them, and no other byte
+    /// becomes one of them).
+    private static func isBearer(_ scheme: Substring.UTF8View) -> Bool {
+        scheme.count == 6 && zip(scheme, "bearer".utf8).allSatisfy { $0 | 0x20 == $1 }
     }
 
     private func authenticateSignature(input: String, signature: String, request: RequestParts, now: Int) throws(AuthenticationFailure) -> AuthenticatedCaller {

@@ -58,9 +58,8 @@ public final class TokenIntrospector: Sendable {
     public func activeJSON(_ facts: Facts) -> [UInt8] {
         var writer = JSONWriter(capacity: 384)
         writer.raw("{\"active\":true")
-        for name in ["sub", "iss"] {
-            if let value = facts.payload[name] { writer.raw(","); writer.key(name); writer.value(value) }
-        }
+        if let sub = facts.payload["sub"] { writer.raw(",\"sub\":"); writer.value(sub) }
+        if let iss = facts.payload["iss"] { writer.raw(",\"iss\":"); writer.value(iss) }
         writer.raw(",\"iat\":"); writer.integer(facts.issuedAt)
         if let nbf = facts.payload["nbf"] { writer.raw(",\"nbf\":"); writer.value(nbf) }
         writer.raw(",\"exp\":"); writer.integer(facts.expires)
