@@ -45,6 +45,16 @@ public struct DatabaseProbe: Service {
     public func probe(through other: PostgresStore? = nil) async {
         let connectionStore = other ?? store
         let started = ContinuousClock.now
+        // Several hosts, and not known good: find the one to write to first (at start, after a
+        // failure, while stalled). On direct connections, so it holds for `other` too.
+        if store.pools.count > 1, store.readinessProblem() != nil {
+            if let none = await store.selectHost() {
+                observer.probeFinished("postgresql", succeeded: false, seconds: PostgresStore.seconds(since: started))
+                store.markDown("no host suits target_session_attrs=\(store.url.targetSession.rawValue): \(none)")
+                return
+            }
+            other?.activate(store.activeIndex)
+        }
         // The chain's head once the audit writer knows it; until then (-1) the row keeps the
         // head of this instance's last run, which the writer checks its chain against.
         let head = auditHead()

@@ -28,8 +28,9 @@ public final class PostgresAuditSink: AuditSink, Service {
     private let logger: Logger
     private let onCommit: @Sendable (_ seconds: Double, _ records: Int, _ succeeded: Bool) -> Void
     private let committer = GroupCommitter<AuditRecord, Void>(name: "audit")
-    /// The chain's last (seq, link); nil until read from the database. The writer's alone.
-    private let head = Mutex<(seq: Int, link: String)?>(nil)
+    /// The chain's last (seq, link), and the store's host switches when it was read; nil until
+    /// read from the database. The writer's alone.
+    private let head = Mutex<(seq: Int, link: String, switches: Int)?>(nil)
     private let lastFailure = Mutex<(reason: String, at: ContinuousClock.Instant)?>(nil)
     /// An `audit.cut` was committed: the heartbeat's older head must not report it again.
     private let cutReported = Mutex(false)
@@ -85,7 +86,7 @@ public final class PostgresAuditSink: AuditSink, Service {
             }
             let statement = AuditInsertStatement(instance: instance, seqs: seqs, lines: lines)
             try await store.run("audit_commit") { client in try await client.run(statement) }
-            head.withLock { $0 = (seq, link) }
+            head.withLock { $0 = (seq, link, $0?.switches ?? store.hostSwitches) }
             committed.withLock { $0 = AuditVerifier.Head(seq: seq, link: link) }
             if missing != nil { cutReported.withLock { $0 = true } }
             lastFailure.withLock { $0 = nil }
@@ -103,9 +104,12 @@ public final class PostgresAuditSink: AuditSink, Service {
     }
 
     /// The head to continue from, and — when it was just read and is behind the head this
-    /// instance's heartbeat kept — how many records are missing from the end.
+    /// process committed or this instance's heartbeat kept — how many records are missing from
+    /// the end. Read again after any failure and after the store moved to another host: a
+    /// standby promoted from asynchronous replication may lack the last commits.
     private func currentHead() async throws -> (head: (seq: Int, link: String), missing: Int?) {
-        if let head = head.withLock({ $0 }) { return (head, nil) }
+        let switches = store.hostSwitches
+        if let head = head.withLock({ $0 }), head.switches == switches { return ((head.seq, head.link), nil) }
         let read = try await readHead()
         let instance = self.instance
         let kept = try await store.run("audit_heartbeat") { client -> Int? in
@@ -113,14 +117,19 @@ public final class PostgresAuditSink: AuditSink, Service {
             for try await row in try await client.query("SELECT audit_seq FROM tokend_heartbeat WHERE instance = \(instance)").decode(Int.self) { seq = row }
             return seq
         }
+        // This process's own last commit is known for certain; the heartbeat's, once per cut
+        // (it keeps the older head until the next probe).
+        let committedSeq = committed.withLock { $0?.seq } ?? 0
+        let heartbeatSeq = cutReported.withLock({ $0 }) ? 0 : kept ?? 0
+        let expected = max(committedSeq, heartbeatSeq)
         var missing: Int?
-        if let kept, kept > read.seq, !cutReported.withLock({ $0 }) {
-            missing = kept - read.seq
-            logger.error("audit chain in PostgreSQL is shorter than this instance's heartbeat kept: records were removed; continuing after an audit.cut record",
-                         metadata: ["instance": "\(instance)", "chain_ends_at": "\(read.seq)", "heartbeat_head": "\(kept)"])
-            store.observer.auditChainCut(missingRecords: kept - read.seq)
+        if expected > read.seq {
+            missing = expected - read.seq
+            logger.error("audit chain in PostgreSQL is shorter than this instance committed or its heartbeat kept: records were lost or removed; continuing after an audit.cut record",
+                         metadata: ["instance": "\(instance)", "chain_ends_at": "\(read.seq)", "expected_head": "\(expected)", "database": "\(store.activeHost)"])
+            store.observer.auditChainCut(missingRecords: expected - read.seq)
         }
-        head.withLock { $0 = read }
+        head.withLock { $0 = (read.seq, read.link, switches) }
         return (read, missing)
     }
 

@@ -7,9 +7,26 @@ import TokenCore
 
 /// The pooled PostgreSQL client behind the shared state. Every call has a deadline, is timed, and
 /// fails as `SharedStateUnavailable` with a description that names the cause but never the
-/// password or a query's values. Runs as a service-lifecycle service (the pool's background work).
+/// password or a query's values. Runs as a service-lifecycle service (the pools' background work).
+///
+/// One pool per host of the URL (postgres-nio's client knows one host); calls go to the active
+/// one. While the database is down, the probe asks every host what it is and makes the one that
+/// suits `target_session_attrs` active (`HostSelection`): a promoted standby is found without a
+/// restart or a DNS change. A pool that is not active holds no connection.
 public final class PostgresStore: Service, Sendable {
-    public let client: PostgresClient
+    struct Pool: Sendable {
+        let host: DatabaseURL.Host
+        let client: PostgresClient
+    }
+
+    let pools: [Pool]
+    private let active = Atomic<Int>(0)
+    /// The index in `pools` of the host calls go to.
+    var activeIndex: Int { active.load(ordering: .relaxed) }
+    /// The active host's pool.
+    public var client: PostgresClient { pools[active.load(ordering: .relaxed)].client }
+    /// The host calls go to now.
+    public var activeHost: DatabaseURL.Host { pools[active.load(ordering: .relaxed)].host }
     public let url: DatabaseURL
     /// How long a shared-state call may take before the request is answered 503.
     public let timeout: Duration
@@ -29,12 +46,31 @@ public final class PostgresStore: Service, Sendable {
         self.logger = logger
         // A write probe runs every second; three missed ones are a stall.
         health = Mutex(HealthState(staleAfter: .seconds(3)))
-        client = PostgresClient(configuration: try url.clientConfiguration(applicationName: applicationName, maximumConnections: maximumConnections),
-                                backgroundLogger: Self.quiet(logger))
+        pools = try url.hosts.map { (host) throws(DatabaseURL.Invalid) -> Pool in
+            let configuration = try url.clientConfiguration(for: host, applicationName: applicationName, maximumConnections: maximumConnections)
+            return Pool(host: host, client: PostgresClient(configuration: configuration, backgroundLogger: Self.quiet(logger)))
+        }
     }
 
     public func run() async throws {
-        await client.run()
+        await withDiscardingTaskGroup { group in
+            for pool in pools { group.addTask { await pool.client.run() } }
+        }
+    }
+
+    /// Times the active host changed: what was read from the previous one (the audit chain's
+    /// head) is read again from the new one.
+    var hostSwitches: Int { switches.load(ordering: .relaxed) }
+    private let switches = Atomic<Int>(0)
+
+    /// Makes the pool of `index` the active one, and says so once.
+    func activate(_ index: Int) {
+        let previous = active.exchange(index, ordering: .relaxed)
+        guard previous != index else { return }
+        switches.add(1, ordering: .relaxed)
+        observer.databaseHostChanged(to: "\(pools[index].host)")
+        logger.warning("PostgreSQL: now using \(pools[index].host) (was \(pools[previous].host))",
+                       metadata: ["database": "\(url)", "target_session_attrs": "\(url.targetSession.rawValue)"])
     }
 
     /// Runs `body` on the pool within the deadline, recording `operation`'s latency and result.
@@ -44,7 +80,7 @@ public final class PostgresStore: Service, Sendable {
                           _ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws(SharedStateUnavailable) -> T {
         if !probing, let reason = health.withLock({ $0.failFastReason }) {
             observer.operationFinished(operation, succeeded: false, seconds: 0)
-            throw SharedStateUnavailable("PostgreSQL \(url.host):\(url.port) is down (\(reason)); not tried, the probe retries every second")
+            throw SharedStateUnavailable("PostgreSQL \(activeHost) is down (\(reason)); not tried, the probe retries every second")
         }
         let started = ContinuousClock.now
         observer.operationsInFlight(inFlight.add(1, ordering: .relaxed).newValue)
@@ -61,14 +97,14 @@ public final class PostgresStore: Service, Sendable {
                 markDown("\(operation): \(reason)")
                 diagnoseInBackground("\(operation): \(reason)", after: error)
             }
-            throw SharedStateUnavailable("PostgreSQL \(url.host):\(url.port): \(operation): \(reason)", underlying: error)
+            throw SharedStateUnavailable("PostgreSQL \(activeHost): \(operation): \(reason)", underlying: error)
         }
     }
 
     /// Why the database cannot be used now, or nil: from memory (the probe's and the requests'
     /// last outcomes), never a round trip, so `/readyz` answers at once in every state.
     public func readinessProblem() -> String? {
-        health.withLock { $0.readinessProblem(now: .now) }.map { "PostgreSQL \(url.host):\(url.port): \($0)" }
+        health.withLock { $0.readinessProblem(now: .now) }.map { "PostgreSQL \(activeHost): \($0)" }
     }
 
     /// When the last write probe committed (nil: none yet).
@@ -134,18 +170,31 @@ public final class PostgresStore: Service, Sendable {
         return "\(text): \(await diagnoseConnection())"
     }
 
-    /// One direct connection, outside the pool, within the deadline: what went wrong.
+    /// One direct connection to the active host, outside the pool, within the deadline: what
+    /// went wrong.
     func diagnoseConnection() async -> String {
         do {
-            let configuration = try url.connectionConfiguration()
-            let logger = Self.quiet(self.logger)
-            let connection = try await withDeadline(timeout) {
-                try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
-            }
-            try? await connection.close()
+            try await withDirectConnection(to: activeHost) { _ in }
             return "a direct connection succeeds now"
         } catch {
             return Self.describe(error, timeout: timeout)
+        }
+    }
+
+    /// `body` on a connection of its own to `host`, closed afterwards; all within the deadline.
+    func withDirectConnection<T: Sendable>(to host: DatabaseURL.Host, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let configuration = try url.connectionConfiguration(for: host)
+        let logger = Self.quiet(self.logger)
+        return try await withDeadline(timeout) {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            do {
+                let result = try await body(connection)
+                try? await connection.close()
+                return result
+            } catch {
+                try? await connection.close()
+                throw error
+            }
         }
     }
 
@@ -223,8 +272,11 @@ extension PostgresStore {
         let store = try PostgresStore(url: url, applicationName: applicationName, timeout: timeout, maximumConnections: 2, logger: logger)
         do {
             return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { await store.client.run(); return nil }
+                group.addTask { try await store.run(); return nil }
                 defer { group.cancelAll() }
+                if store.pools.count > 1, let none = await store.selectHost() {
+                    throw SharedStateUnavailable("no host of \(url) suits target_session_attrs=\(url.targetSession.rawValue): \(none)")
+                }
                 try await store.run("connect") { client in _ = try await client.query("SELECT 1") }
                 return try await withDeadline(jobTimeout) { try await body(store) }
             }

@@ -17,6 +17,14 @@ struct SharedStateFixture {
         secretsPath = try directory.write("secrets.toml", secrets)
     }
 
+    /// Over a database that exists already (a promoted standby's, say).
+    init(postgres: PostgresServer, databaseURL: String, secrets: String = SampleSecrets.toml) throws {
+        self.postgres = postgres
+        self.databaseURL = databaseURL
+        directory = try TemporaryDirectory()
+        secretsPath = try directory.write("secrets.toml", secrets)
+    }
+
     func start(_ instance: String, _ extra: [String] = []) async throws -> ServerProcess {
         try await Self.start(instance, secretsPath: secretsPath, databaseURL: databaseURL, extra)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A throwaway PostgreSQL server for the tests: its own data directory under /tmp, loopback only,
 /// password (SCRAM) authentication and TLS with a self-signed certificate, so that the tests see
@@ -30,24 +31,81 @@ public final class PostgresServer: @unchecked Sendable {
         }
     }()
 
+    /// A new cluster (initdb), started. Tests that stop, promote or replicate a server make one
+    /// of their own; the rest share `shared`.
     public init() throws {
-        guard let bin = Self.findBinDirectory() else {
-            throw Unavailable(description: "PostgreSQL is not installed (apt-get install postgresql)")
-        }
-        binDirectory = bin
-        directory = "/tmp/tokend-pg-\(UUID().uuidString.prefix(8))"
-        port = try Self.freePort()
-        try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
-        try Data(Self.password.utf8).write(to: URL(fileURLWithPath: directory + "/pwfile"))
-        try makeCertificate()
-        try chownToPostgres()
-        try runAsPostgres(bin + "/initdb", ["-D", directory + "/data", "-U", Self.user, "--pwfile=\(directory)/pwfile",
-                                             "--auth=scram-sha-256", "-E", "UTF8", "--no-sync", "--locale=C"])
-        try "hostssl all all 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\nlocal all all scram-sha-256\n"
+        (binDirectory, directory, port) = try Self.prepareDirectory()
+        try runAsPostgres(binDirectory + "/initdb", ["-D", directory + "/data", "-U", Self.user, "--pwfile=\(directory)/pwfile",
+                                                      "--auth=scram-sha-256", "-E", "UTF8", "--no-sync", "--locale=C"])
+        // Replication too, for `init(standbyOf:)`: the tokend user is the cluster's superuser.
+        try "hostssl all all 127.0.0.1/32 scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\nlocal all all scram-sha-256\nhost replication all 127.0.0.1/32 scram-sha-256\n"
             .write(toFile: directory + "/data/pg_hba.conf", atomically: true, encoding: .utf8)
         try chownToPostgres()
         try start()
-        atexit { if case .success(let server) = PostgresServer.shared { server.stopNow() } }
+        Self.removeAtExit(self)
+    }
+
+    /// A streaming standby of `primary` on a port of its own: a base backup (`pg_basebackup -R`,
+    /// which writes the standby's connection to the primary), started in recovery. It follows
+    /// the primary asynchronously until `primary.waitForSynchronousStandby()`.
+    public init(standbyOf primary: PostgresServer) throws {
+        (binDirectory, directory, port) = try Self.prepareDirectory()
+        try FileManager.default.removeItem(atPath: directory + "/data")
+        let backup = ["/usr/bin/env", "PGPASSWORD=\(Self.password)", binDirectory + "/pg_basebackup", "-h", "127.0.0.1", "-p", "\(primary.port)",
+                      "-U", Self.user, "-D", directory + "/data", "-R", "-X", "stream", "--no-sync"]
+        try runAsPostgres(backup[0], Array(backup.dropFirst()))
+        try chownToPostgres()
+        try start()
+        Self.removeAtExit(self)
+    }
+
+    /// Makes every commit wait for a standby's flush (`synchronous_standby_names = '*'`), and
+    /// returns once one is streaming synchronously.
+    public func waitForSynchronousStandby() throws {
+        try psql("ALTER SYSTEM SET synchronous_standby_names = '*'")
+        try psql("SELECT pg_reload_conf()")
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if try psql("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'").trimmingCharacters(in: .whitespacesAndNewlines) == "1" { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw Unavailable(description: "no synchronous standby within 30 s")
+    }
+
+    /// A standby becomes a primary (`pg_promote`, waiting until it accepts writes).
+    public func promote() throws {
+        let promoted = try psql("SELECT pg_promote(true, 60)").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard promoted == "t" else { throw Unavailable(description: "pg_promote answered \(promoted)") }
+    }
+
+    /// A URL naming several servers, in order, as libpq writes it: `host1:port1,host2:port2`.
+    public static func url(hosts servers: [PostgresServer], database: String, query: String) -> String {
+        let encoded = password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? password
+        let hosts = servers.map { "127.0.0.1:\($0.port)" }.joined(separator: ",")
+        return "postgres://\(user):\(encoded)@\(hosts)/\(database)" + (query.isEmpty ? "" : "?\(query)")
+    }
+
+    private static func prepareDirectory() throws -> (bin: String, directory: String, port: Int) {
+        guard let bin = findBinDirectory() else {
+            throw Unavailable(description: "PostgreSQL is not installed (apt-get install postgresql)")
+        }
+        let directory = "/tmp/tokend-pg-\(UUID().uuidString.prefix(8))"
+        let port = try freePort()
+        try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
+        try Data(password.utf8).write(to: URL(fileURLWithPath: directory + "/pwfile"))
+        try makeCertificate(in: directory)
+        try chownToPostgres(directory)
+        return (bin, directory, port)
+    }
+
+    /// Every server a test process started is stopped and removed when it exits.
+    private static let started = Mutex<[PostgresServer]>([])
+    private static func removeAtExit(_ server: PostgresServer) {
+        let first = started.withLock { servers in
+            servers.append(server)
+            return servers.count == 1
+        }
+        if first { atexit { for server in PostgresServer.started.withLock({ $0 }) { server.stopNow() } } }
     }
 
     /// A URL for a fresh, empty database with the given query parameters.
@@ -118,11 +176,12 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     /// Fast shutdown (SIGINT to the postmaster itself: `runuser` does not pass it on), as in an
-    /// outage: connections are cut. Waits until the server is gone, by polling rather than
+    /// outage: connections are cut; or, `immediately`, as a crash. Waits until the server is gone, by polling rather than
     /// `Process.waitUntilExit`, which cannot be used from an exit handler.
-    public func stop() {
+    public func stop(immediately: Bool = false) {
         guard let pid = postmasterPID() else { return }
-        kill(pid, SIGINT)
+        // SIGQUIT: immediate shutdown, as a crash would be (no checkpoint; recovery at the next start).
+        kill(pid, immediately ? SIGQUIT : SIGINT)
         let deadline = Date().addingTimeInterval(20)
         while kill(pid, 0) == 0 && Date() < deadline { usleep(20_000) }
         if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
@@ -140,17 +199,21 @@ public final class PostgresServer: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    private func makeCertificate() throws {
-        let result = try Self.run("/usr/bin/env", ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                                                   "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                                                   "-keyout", directory + "/server.key", "-out", directory + "/server.crt"])
+    private static func makeCertificate(in directory: String) throws {
+        let result = try run("/usr/bin/env", ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                                              "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                                              "-keyout", directory + "/server.key", "-out", directory + "/server.crt"])
         guard result.status == 0 else { throw Unavailable(description: "openssl failed: \(result.stderr)") }
         chmod(directory + "/server.key", 0o600)
     }
 
     private func chownToPostgres() throws {
+        try Self.chownToPostgres(directory)
+    }
+
+    private static func chownToPostgres(_ directory: String) throws {
         guard getuid() == 0 else { return }
-        let result = try Self.run("/bin/chown", ["-R", "postgres:postgres", directory])
+        let result = try run("/bin/chown", ["-R", "postgres:postgres", directory])
         guard result.status == 0 else { throw Unavailable(description: "chown failed: \(result.stderr)") }
         chmod(directory, 0o755)
     }

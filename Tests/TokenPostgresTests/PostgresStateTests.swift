@@ -148,12 +148,41 @@ struct PostgresStateTests {
 @Suite struct DatabaseURLTests {
     @Test func parsesAndNeverPrintsThePassword() throws {
         let url = try DatabaseURL("postgresql://app:s%40cret%2Fpw@db.example:6432/tokend?sslmode=verify-full&connect_timeout=3")
-        #expect(url.host == "db.example" && url.port == 6432 && url.username == "app" && url.database == "tokend")
-        #expect(url.sslMode == .verifyFull && url.connectTimeout == .seconds(3))
+        #expect(url.hosts == [.init(name: "db.example", port: 6432)] && url.username == "app" && url.database == "tokend")
+        #expect(url.sslMode == .verifyFull && url.connectTimeout == .seconds(3) && url.targetSession == .any)
         #expect(url.description == "postgres://app:***@db.example:6432/tokend?sslmode=verify-full")
         #expect(!"\(url)".contains("cret"))
         let defaults = try DatabaseURL("postgres://app@[::1]/")
-        #expect(defaults.host == "::1" && defaults.port == 5432 && defaults.database == "app" && defaults.sslMode == .prefer)
+        #expect(defaults.hosts == [.init(name: "::1", port: 5432)] && defaults.database == "app" && defaults.sslMode == .prefer)
+    }
+
+    /// libpq's multi-host syntax: each host with its own port (or 5432), IPv6 in brackets, and
+    /// read-write as the default once there are several (every request writes).
+    @Test func readsSeveralHosts() throws {
+        let url = try DatabaseURL("postgres://app:p%40ss@db1:5433,db2,[fd00::2]:6000/tokend?sslmode=disable")
+        #expect(url.hosts == [.init(name: "db1", port: 5433), .init(name: "db2", port: 5432), .init(name: "fd00::2", port: 6000)])
+        #expect(url.username == "app" && url.password == "p@ss" && url.database == "tokend" && url.targetSession == .readWrite)
+        #expect(url.description == "postgres://app:***@db1:5433,db2:5432,[fd00::2]:6000/tokend?sslmode=disable&target_session_attrs=read-write")
+        let any = try DatabaseURL("postgres://app@db1,db2/tokend?target_session_attrs=any")
+        #expect(any.targetSession == .any && any.hosts.count == 2)
+        let primary = try DatabaseURL("postgres://app@db1/tokend?target_session_attrs=primary")
+        #expect(primary.targetSession == .primary && primary.description.hasSuffix("&target_session_attrs=primary"))
+    }
+
+    /// The active host while it suits; else the first that does, in the URL's order.
+    @Test func choosesTheHostThatSuits() {
+        let primary = HostAnswer.serving(inRecovery: false, readOnlyByDefault: false)
+        let standby = HostAnswer.serving(inRecovery: true, readOnlyByDefault: true)
+        let readOnlyPrimary = HostAnswer.serving(inRecovery: false, readOnlyByDefault: true)
+        let down = HostAnswer.unreachable("connection refused")
+        #expect(HostSelection.choose([down, primary], active: 0, target: .readWrite) == 1)
+        #expect(HostSelection.choose([standby, primary], active: 0, target: .readWrite) == 1)
+        #expect(HostSelection.choose([primary, primary], active: 1, target: .readWrite) == 1)  // no flapping
+        #expect(HostSelection.choose([standby, down], active: 0, target: .readWrite) == nil)
+        #expect(HostSelection.choose([standby, down], active: 1, target: .any) == 0)
+        #expect(HostSelection.choose([readOnlyPrimary, standby], active: 1, target: .readWrite) == nil)
+        #expect(HostSelection.choose([readOnlyPrimary, standby], active: 1, target: .primary) == 0)
+        #expect(standby.description == "a standby (in recovery)" && down.description == "connection refused")
     }
 
     @Test(arguments: [
@@ -163,6 +192,11 @@ struct PostgresStateTests {
         ("postgres://a:pw@b/c?sslmode=disable&sslrootcert=/x", "sslrootcert needs"),
         ("postgres://:pw@b/c", "no user name"),
         ("postgres://a:pw@b:99999/c", "port"),
+        ("postgres://a:pw@b,:5432/c", "no host"),
+        ("postgres://a:pw@b,c:0/c", "port"),
+        ("postgres://a:pw@[::1/c", "closing ]"),
+        ("postgres://a:pw@b/c?target_session_attrs=standby", "target_session_attrs must be"),
+        ("postgres://a:pw@b c/d", "name or an IP address"),
     ])
     func refusesWhatItCannotHonour(text: String, expected: String) {
         do {

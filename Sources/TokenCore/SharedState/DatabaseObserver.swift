@@ -10,6 +10,8 @@ public protocol DatabaseObserver: Sendable {
     func probeFinished(_ dependency: String, succeeded: Bool, seconds: Double)
     /// An instance found its database chain shorter than its heartbeat's head.
     func auditChainCut(missingRecords: Int)
+    /// The store moved to another of the URL's hosts (a promoted standby, after a failover).
+    func databaseHostChanged(to host: String)
 }
 
 /// Reports nothing.
@@ -20,6 +22,7 @@ public struct NoDatabaseObserver: DatabaseObserver {
     public func dependencyChanged(_ dependency: String, up: Bool) {}
     public func probeFinished(_ dependency: String, succeeded: Bool, seconds: Double) {}
     public func auditChainCut(missingRecords: Int) {}
+    public func databaseHostChanged(to host: String) {}
 }
 
 extension DatabaseObserver where Self == NoDatabaseObserver {

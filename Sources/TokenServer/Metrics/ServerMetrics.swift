@@ -101,6 +101,11 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
                              labels: [("dependency", dependency), ("to", up ? "up" : "down")]).increment()
     }
 
+    public func databaseHostChanged(to host: String) {
+        registry.makeCounter(descriptor: Self.family("tokend_database_host_switches_total", "Times the PostgreSQL store moved to another of the --database URL's hosts (a failover found)."))
+            .increment()
+    }
+
     public func auditChainCut(missingRecords: Int) {
         registry.makeCounter(descriptor: Self.family("tokend_audit_chain_cuts_total", "Times this instance found its database chain shorter than its heartbeat's head (records removed), and wrote audit.cut."))
             .increment()
