@@ -12,7 +12,7 @@ import Glibc
 /// URL's redacted description.
 struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("database"), help: ArgumentHelp(
-        "PostgreSQL URL, postgres://user:password@host:5432/db?sslmode=verify-full. Env: TOKEND_DATABASE_URL.", valueName: "url"))
+        "PostgreSQL URL, postgres://user:password@host:5432/db?sslmode=verify-full; several hosts as host1:5432,host2:5432 (target_session_attrs=read-write by default). Env: TOKEND_DATABASE_URL.", valueName: "url"))
     var database: String?
 
     @Option(name: .customLong("database-timeout"), help: ArgumentHelp(

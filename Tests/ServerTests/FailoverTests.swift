@@ -63,7 +63,7 @@ import TokenCore
                 try await HTTPTestClient.send("GET", a.baseURL + "/readyz").text.contains("a standby (in recovery)")
             }
             let said = try await HTTPTestClient.send("GET", a.baseURL + "/readyz").text
-            #expect(named != nil, "\(said)")
+            #expect(named != nil && said.contains("\(primary.port) cannot connect: connection refused"), "\(said)")
             try standby.promote()
             let promotedAt = ContinuousClock.now
             let recovered = try await SharedControlTests.secondsUntil(limit: 20) {
