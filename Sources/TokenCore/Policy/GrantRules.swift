@@ -2,16 +2,6 @@
 /// be one the caller may issue, and `identity` is reserved because the token writes the identity
 /// into the same object.
 public enum GrantRules {
-    /// Field names of the grants Twilio's SDKs read, as Twilio's server libraries write them.
-    /// A Twilio-profile token refuses other fields in these grants: a misspelt `service_sid`
-    /// would otherwise give a token the SDK silently ignores.
-    public static let twilioFields: [String: [String]] = [
-        "data_sync": ["service_sid", "endpoint_id"],
-        "chat": ["service_sid", "endpoint_id", "deployment_role_sid", "push_credential_sid"],
-        "video": ["room"],
-        "voice": ["incoming", "outgoing", "push_credential_sid", "endpoint_id"],
-    ]
-
     /// Checks `grants` and returns them in request order.
     /// - Parameters:
     ///   - allowed: the caller's grant list; nil means any (the operator's offline `mint`).
@@ -35,11 +25,9 @@ public enum GrantRules {
             if let allowed, !allowed.contains(name) {
                 throw TokenRequestError(.grantNotAllowed, "this caller may not issue the '\(name)' grant")
             }
-            if twilioProfile, let known = twilioFields[name],
-               let unknown = fields.keys.first(where: { !known.contains($0) }) {
-                throw TokenRequestError(.invalidRequest,
-                    "grant '\(name)' has no field '\(unknown)' (Twilio's fields: \(known.joined(separator: ", ")))")
-            }
+            // Twilio's grants, fields and values (`TwilioGrants`): a misspelt `service_sid` or an
+            // `AP…` where a `CR…` belongs would otherwise be a token the SDK refuses or ignores.
+            if twilioProfile { try TwilioGrants.validate(name, fields) }
         }
         return object
     }

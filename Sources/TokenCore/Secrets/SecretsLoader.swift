@@ -115,21 +115,26 @@ public enum SecretsLoader {
         let active = try entry.bool("active") ?? false
         let profileName = try entry.string("profile", required: false) ?? "generic"
         let accountSID = try entry.string("account_sid", required: false)
+        let region = try entry.string("region", required: false)
         try entry.rejectUnknownKeys()
         let profile: TokenProfile
         switch profileName {
         case "generic":
             if accountSID != nil { throw entry.error("account_sid", "is only for profile = \"twilio\"") }
+            if region != nil { throw entry.error("region", "is only for profile = \"twilio\"") }
             profile = .generic
         case "twilio":
-            guard isTwilioSID(kid, prefix: "SK") else {
+            guard TwilioGrants.isSID(kid, prefix: "SK") else {
                 throw entry.error("kid", "must be a Twilio API key SID (SK followed by 32 hex digits) for profile = \"twilio\"")
             }
             guard let accountSID else { throw entry.error("account_sid", "is required for profile = \"twilio\"") }
-            guard isTwilioSID(accountSID, prefix: "AC") else {
+            guard TwilioGrants.isSID(accountSID, prefix: "AC") else {
                 throw entry.error("account_sid", "must be a Twilio account SID (AC followed by 32 hex digits)")
             }
-            profile = .twilio(accountSID: accountSID)
+            if let region, !TokenProfile.twilioRegions.contains(region) {
+                throw entry.error("region", "must be one of Twilio's regions: \(TokenProfile.twilioRegions.joined(separator: ", "))")
+            }
+            profile = .twilio(accountSID: accountSID, region: region)
         default:
             throw entry.error("profile", "must be \"generic\" or \"twilio\"")
         }
@@ -203,9 +208,6 @@ public enum SecretsLoader {
         return Set(secret.utf8).count < 8
     }
 
-    private static func isTwilioSID(_ value: String, prefix: String) -> Bool {
-        value.hasPrefix(prefix) && value.utf8.count == 34 && Hex.decode(value.dropFirst(2)) != nil
-    }
 }
 
 /// One TOML table being read: typed getters that record which keys were read, so any key left

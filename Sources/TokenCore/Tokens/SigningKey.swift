@@ -3,8 +3,12 @@ public enum TokenProfile: Sendable, Equatable {
     /// `kid` in the header; `iss`, `sub`, `iat`, `nbf`, `exp`, random `jti`, `grants`.
     case generic
     /// Twilio's Access Token layout: the key id is an API key SID (`SK…`), which becomes `iss`;
-    /// the account SID (`AC…`) becomes `sub`.
-    case twilio(accountSID: String)
+    /// the account SID (`AC…`) becomes `sub`; a region (`ie1`) becomes the header's `twr`, as
+    /// twilio-python's `AccessToken(region=…)` writes it.
+    case twilio(accountSID: String, region: String? = nil)
+
+    /// Twilio's region codes (an API key belongs to one; `us1` is the default).
+    public static let twilioRegions = ["au1", "br1", "de1", "ie1", "in1", "jp1", "sg1", "us1", "us2"]
 
     public var name: String {
         switch self {
@@ -33,6 +37,8 @@ public struct SigningKey: Sendable, CustomStringConvertible {
         switch profile {
         case .generic:
             encodedHeader = JWS.encodeHeader(["alg": "HS256", "typ": "JWT", "kid": kid])
+        case .twilio(_, let region?):
+            encodedHeader = JWS.encodeHeader(["alg": "HS256", "typ": "JWT", "cty": "twilio-fpa;v=1", "twr": region])
         case .twilio:
             encodedHeader = JWS.encodeHeader(["alg": "HS256", "typ": "JWT", "cty": "twilio-fpa;v=1"])
         }

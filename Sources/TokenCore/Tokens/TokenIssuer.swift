@@ -41,6 +41,7 @@ public struct TokenIssuer: Sendable {
         }
         let isTwilio = if case .twilio = key.profile { true } else { false }
         let grants = try GrantRules.validate(request.grants, allowed: allowedGrants, twilioProfile: isTwilio)
+        if isTwilio, grants["voice"] != nil { try TwilioGrants.validateVoiceIdentity(request.identity) }
         let decision = TTLPolicy.clamp(request.ttl, callerMaximum: callerMaximum)
         let minted = TokenMinter.mint(identity: request.identity, grants: grants, ttl: decision.ttl,
                                       now: now, key: key, issuer: secrets.issuer, clientID: clientID)

@@ -23,7 +23,7 @@ public enum TokenMinter {
             writer.raw(",\"exp\":"); writer.integer(now + ttl)
             writer.raw(",\"jti\":"); writer.string(jti)
             if let clientID { writer.raw(",\"client_id\":"); writer.string(clientID) }
-        case .twilio(let accountSID):
+        case .twilio(let accountSID, _):
             // twilio-python's AccessToken: jti is "<API key SID>-<issued at>", no iat.
             jti = "\(key.kid)-\(now)"
             writer.raw("{\"jti\":"); writer.string(jti)
