@@ -20,6 +20,13 @@ struct KeygenCommand: ParsableCommand {
             and active = false, to append, reload, then activate. api-key and hmac-secret print a \
             [[callers]] entry (--caller names it); audit-key the line that keys the audit chain. \
             Values come from OpenSSL's RAND_bytes.
+
+            twilio-key prints the [[signing_keys]] entry of a Twilio API key you made in the \
+            Twilio Console (Account → API keys): --sid SK…, --account AC…, --region if the key \
+            is not a US1 one. Its secret is read from standard input (never from the command \
+            line, where ps and the shell's history would show it): \
+            tokend keygen twilio-key --sid SK… --account AC… >> secrets.toml, then paste the \
+            secret, or pipe it in.
             """
     )
 
@@ -28,6 +35,7 @@ struct KeygenCommand: ParsableCommand {
         case apiKey = "api-key"
         case hmacSecret = "hmac-secret"
         case auditKey = "audit-key"
+        case twilioKey = "twilio-key"
     }
 
     @Argument(help: ArgumentHelp("What to generate: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")); nothing: a whole secrets file.",
@@ -37,9 +45,29 @@ struct KeygenCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The caller id of a [[callers]] entry (default my-backend).", valueName: "id"))
     var caller = "my-backend"
 
+    @Option(help: ArgumentHelp("twilio-key: the API key's SID (SK + 32 hex).", valueName: "SK…"))
+    var sid: String?
+
+    @Option(help: ArgumentHelp("twilio-key: the account SID (AC + 32 hex).", valueName: "AC…"))
+    var account: String?
+
+    @Option(help: ArgumentHelp("twilio-key: the API key's region, if not US1 (\(TokenProfile.twilioRegions.joined(separator: ", "))).", valueName: "region"))
+    var region: String?
+
     func validate() throws {
         guard SecretsLoader.isValidCallerID(caller) else {
             throw ValidationError("--caller must be 1…128 printable ASCII characters without quotes or backslashes")
+        }
+        guard kind == .twilioKey else {
+            if sid != nil || account != nil || region != nil { throw ValidationError("--sid, --account and --region are for twilio-key") }
+            return
+        }
+        guard let sid, TwilioGrants.isSID(sid, prefix: "SK") else { throw ValidationError("twilio-key needs --sid, the API key's SID (SK followed by 32 hex digits)") }
+        guard let account, TwilioGrants.isSID(account, prefix: "AC") else {
+            throw ValidationError("twilio-key needs --account, the account SID (AC followed by 32 hex digits)")
+        }
+        if let region, !TokenProfile.twilioRegions.contains(region) {
+            throw ValidationError("--region must be one of Twilio's regions: \(TokenProfile.twilioRegions.joined(separator: ", "))")
         }
     }
 
@@ -51,7 +79,46 @@ struct KeygenCommand: ParsableCommand {
         case .apiKey: Console.out(callerEntry(apiKey: KeyMaterial.apiKey(), hmacSecret: nil))
         case .hmacSecret: Console.out(callerEntry(apiKey: nil, hmacSecret: KeyMaterial.secret()))
         case .auditKey: Console.out(Self.auditKey())
+        case .twilioKey: Console.out(try twilioKey(secret: Self.readSecret(prompt: "Twilio API key secret (not shown): ")))
         }
+    }
+
+    /// A Twilio API key's entry, inactive: a caller points at it with `signing_key`, or it is made
+    /// the active key.
+    private func twilioKey(secret: String) throws(CommandFailure) -> String {
+        guard secret.utf8.count >= SigningKey.minimumSecretLength else {
+            throw .usage("the secret read from standard input is \(secret.utf8.count) bytes; a Twilio API key secret is 32 (paste it whole)")
+        }
+        guard secret.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" }) else {
+            throw .usage("the secret read from standard input is not a Twilio API key secret (printable ASCII, no spaces or quotes)")
+        }
+        let (sid, account) = (sid!, account!)
+        return """
+            # A Twilio API key: tokens in Twilio's Access Token layout, signed with its secret. Point a
+            # caller at it (signing_key = "\(sid)") and give that caller Twilio grants, or make it the
+            # active key.
+            [[signing_keys]]
+            kid = "\(sid)"
+            secret = "\(secret)"
+            account_sid = "\(account)"
+            profile = "twilio"
+            \(region.map { "region = \"\($0)\"\n" } ?? "")active = false
+
+            """
+    }
+
+    /// The first line of standard input; at a terminal, asked for without echo.
+    static func readSecret(prompt: String) throws(CommandFailure) -> String {
+        let line: String?
+        if isatty(0) == 1, let typed = getpass(prompt) {
+            line = String(cString: typed)
+        } else {
+            line = readLine(strippingNewline: true)
+        }
+        guard let secret = line.map({ String($0.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed()) }), !secret.isEmpty else {
+            throw .usage("twilio-key reads the API key secret from standard input, and got nothing")
+        }
+        return secret
     }
 
     private func secretsFile() -> String {

@@ -125,6 +125,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Ephemeral secrets and one caller, for development; binds 127.0.0.1 only. Env: TOKEND_DEV=1.")
     var dev = false
 
+    @Flag(help: "With --dev: the ephemeral key is a made-up Twilio API key, so tokens are in Twilio's layout (Twilio itself refuses them).")
+    var twilio = false
+
     func run() async throws {
         let isDev = Environment.flag(dev, "TOKEND_DEV")
         let database = try databaseOptions.url()
@@ -134,7 +137,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = level
         defer { LogOutput.standardError.flush() }
 
-        let devSecrets: DevSecrets? = isDev ? DevSecrets.make() : nil
+        if twilio && !isDev { throw CommandFailure.usage("--twilio goes with --dev (a real Twilio key goes in the secrets file: tokend keygen twilio-key)") }
+        let devSecrets: DevSecrets? = isDev ? DevSecrets.make(twilio: twilio) : nil
         let secrets = try devSecrets?.secrets ?? secretsOptions.load()
         let metrics = ServerMetrics(version: TokendVersion.current)
         LogOutput.standardError.reportDrops { metrics.logLinesDropped($0) }
@@ -277,15 +281,17 @@ struct ServeCommand: AsyncParsableCommand {
     /// it outlives a restart.
     static func printDevBanner(_ dev: DevSecrets, base: String, auditLogPath: String?) {
         let kept = auditLogPath.map { "The audit log \($0) is kept, and continued by the next start." } ?? "No audit file is written."
+        let layout = dev.isTwilio ? "a made-up Twilio API key (Twilio's layout; Twilio itself refuses these tokens)" : "ephemeral signing key"
+        let grants = dev.isTwilio ? #"{"data_sync":{}}"# : #"{"chat":{}}"#
         Console.out("""
-            tokend --dev: ephemeral signing key and one caller, "\(DevSecrets.callerID)" (grants: \(DevSecrets.grants.sorted().joined(separator: ", ")))
+            tokend --dev: \(layout) and one caller, "\(DevSecrets.callerID)" (grants: \(DevSecrets.grants.sorted().joined(separator: ", ")))
             The key and the credentials below live in memory only: restart and they are gone. \(kept)
             API key: \(dev.apiKey)
             HMAC secret: \(dev.hmacSecret)
             Signing secret: \(dev.signingSecret)   (kid "\(dev.signingKID)")
             Verify a token: TOKEND_SIGNING_SECRET='\(dev.signingSecret)' tokend verify TOKEN
             Try:
-              curl -s -X POST \(base)/v1/tokens -H 'Authorization: Bearer \(dev.apiKey)' -H 'Content-Type: application/json' -d '{"identity":"alice","grants":{"chat":{}}}'
+              curl -s -X POST \(base)/v1/tokens -H 'Authorization: Bearer \(dev.apiKey)' -H 'Content-Type: application/json' -d '{"identity":"alice","grants":\(grants)}'
             """)
     }
 }

@@ -53,7 +53,13 @@ struct VerifyCommand: ParsableCommand {
             guard secret.utf8.count >= SigningKey.minimumSecretLength else {
                 throw .usage("--secret is \(secret.utf8.count) bytes; signing secrets are at least \(SigningKey.minimumSecretLength)")
             }
-            let kid = (try? DecodedJWT(token))?.header["kid"]?.stringValue ?? ""
+            let decoded = try? DecodedJWT(token)
+            // A Twilio token names its key by `iss` (the API key SID) and has no kid.
+            if decoded?.header["cty"]?.stringValue == "twilio-fpa;v=1", let sid = decoded?.payload["iss"]?.stringValue {
+                let account = decoded?.payload["sub"]?.stringValue ?? ""
+                return JWTVerifier(keys: [SigningKey(kid: sid, secret: secret, profile: .twilio(accountSID: account), isActive: true)], issuer: nil, leeway: leeway)
+            }
+            let kid = decoded?.header["kid"]?.stringValue ?? ""
             return JWTVerifier(keys: [SigningKey(kid: kid, secret: secret, profile: .generic, isActive: true)], issuer: nil, leeway: leeway)
         case (_?, _?):
             throw .usage("give --secrets or --secret, not both")

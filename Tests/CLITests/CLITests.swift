@@ -208,6 +208,34 @@ struct CLITests {
         #expect(Set(kids).count == kids.count)
     }
 
+    /// From a Twilio API key to a working secrets file: `keygen twilio-key` reads the secret from
+    /// standard input, and its entry, appended to a keygen file with a caller pointed at it, mints
+    /// Twilio tokens with the key's region.
+    @Test func keygenTwilioKeyReadsTheSecretFromStandardInput() throws {
+        let sid = "SK" + Hex.encode(SecureRandom.bytes(16)), account = "AC" + Hex.encode(SecureRandom.bytes(16))
+        let secret = "twilio-secret-from-the-console-1"
+        let path = directory.url.appendingPathComponent("twilio.toml").path
+        let made = try shell("\"$0\" keygen --caller web > \"$1\" && printf '%s\\n' \"$2\" | \"$0\" keygen twilio-key --sid \"$3\" --account \"$4\" --region ie1 >> \"$1\"",
+                             path, secret, sid, account)
+        #expect(made.status == 0, "\(made.stderr)")
+        var text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains("secret = \"\(secret)\"") && text.contains("region = \"ie1\""))
+        text = text.replacingOccurrences(of: "grants = [\"data_sync\"]", with: "grants = [\"data_sync\"]\nsigning_key = \"\(sid)\"")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
+        let secrets = try SecretsLoader.load(path: path)
+        #expect(secrets.signingKey(kid: sid)?.profile == .twilio(accountSID: account, region: "ie1"))
+        let minted = try tokend("mint", "--secrets", path, "--key", sid, "--identity", "alice", "--grant", "data_sync")
+        let token = try DecodedJWT(minted.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(token.header["twr"] == .string("ie1") && token.payload["iss"] == .string(sid) && token.payload["sub"] == .string(account))
+        // Refused: a short secret, nothing on stdin, a wrong SID, an unknown region, --sid without twilio-key.
+        #expect(try tokend("keygen", "twilio-key", "--sid", sid, "--account", account, stdin: "short\n").status == 2)
+        #expect(try tokend("keygen", "twilio-key", "--sid", sid, "--account", account, stdin: "").stderr.contains("got nothing"))
+        #expect(try tokend("keygen", "twilio-key", "--sid", "SK1", "--account", account, stdin: secret).status == 2)
+        #expect(try tokend("keygen", "twilio-key", "--sid", sid, "--account", account, "--region", "eu9", stdin: secret).stderr.contains("Twilio's regions"))
+        #expect(try tokend("keygen", "api-key", "--sid", sid).status == 2)
+    }
+
     @Test func versionIsPrinted() throws {
         let result = try tokend("--version")
         #expect(result.status == 0)
@@ -237,8 +265,8 @@ struct CLITests {
         #expect(health.stderr.contains("http://127.0.0.1:\(port)/readyz: connection refused"), "\(health.stderr)")
     }
 
-    private func shell(_ script: String, _ argument: String) throws -> ProcessResult {
-        try Executables.run(URL(fileURLWithPath: "/bin/sh"), ["-c", script, Executables.tokend.path, argument])
+    private func shell(_ script: String, _ arguments: String...) throws -> ProcessResult {
+        try Executables.run(URL(fileURLWithPath: "/bin/sh"), ["-c", script, Executables.tokend.path] + arguments)
     }
 
     /// A loopback port that nothing listens on: bound, then closed again.

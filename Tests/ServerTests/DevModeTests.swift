@@ -33,6 +33,33 @@ struct DevModeTests {
         await server.stop()
     }
 
+    /// `--dev --twilio`: the same flow in Twilio's layout, with its grant checks, no account needed.
+    @Test func devModeWithTwilioSignsTwilioTokensAndChecksTheirGrants() async throws {
+        let directory = try TemporaryDirectory()
+        let server = try await ServerProcess(["--dev", "--twilio", "--port", "0"], directory: directory.url)
+        let output = server.stdout
+        #expect(output.contains("a made-up Twilio API key"))
+        let curlLine = try #require(output.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("curl ") })
+        #expect(curlLine.contains(#""grants":{"data_sync":{}}"#))
+        let curl = try Executables.run(URL(fileURLWithPath: "/bin/sh"), ["-c", String(curlLine)])
+        let token = try #require(try JSONParser.parse(Array(curl.stdout.utf8)).objectValue?["token"]?.stringValue)
+        let decoded = try DecodedJWT(token)
+        #expect(decoded.header["cty"] == .string("twilio-fpa;v=1") && decoded.header["kid"] == nil)
+        #expect(decoded.payload["iss"]?.stringValue.map { TwilioGrants.isSID($0, prefix: "SK") } == true)
+        #expect(decoded.payload["sub"]?.stringValue.map { TwilioGrants.isSID($0, prefix: "AC") } == true)
+        // The banner's verify line works for a Twilio token too.
+        let verifyLine = try #require(output.split(separator: "\n").first { $0.hasPrefix("Verify a token: ") && $0.hasSuffix(" TOKEN") })
+            .dropFirst("Verify a token: ".count)
+        let verified = try Executables.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "PATH=\"$0:$PATH\"; " + verifyLine.dropLast("TOKEN".count) + token,
+                                                                             Executables.tokend.deletingLastPathComponent().path])
+        #expect(verified.status == 0, "\(verified.stderr)")
+        // Twilio's checks apply: a Sync grant with a wrong SID is a 400 naming the field.
+        let apiKey = String(try #require(output.split(separator: "\n").first { $0.hasPrefix("API key: ") }).dropFirst("API key: ".count))
+        let wrong = try await HTTPTestClient.mint(server.baseURL, apiKey: apiKey, body: #"{"identity":"alice","grants":{"data_sync":{"service_sid":"IS123"}}}"#)
+        #expect(wrong.status == 400 && wrong.text.contains("data_sync.service_sid must be the SID of a Sync service"), "\(wrong.text)")
+        await server.stop()
+    }
+
     @Test func devModeRefusesToBindBeyondLoopback() throws {
         let result = try Executables.run(Executables.tokend, ["serve", "--dev", "--host", "0.0.0.0", "--port", "0"])
         #expect(result.status == 2)
