@@ -40,6 +40,19 @@ hmac_secret = "$RESOURCE_SECRET"
 permissions = ["introspect"]
 TOML
 
+# A Twilio API key, as `keygen twilio-key` writes it (the secret on standard input), and a caller
+# whose tokens it signs: the backend behind the Twilio token-endpoint recipes.
+TWILIO_SID="SK$(openssl rand -hex 16)"; TWILIO_ACCOUNT="AC$(openssl rand -hex 16)"; TWILIO_SECRET="$(openssl rand -hex 16)"
+TWILIO_APP_KEY="tkd_$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')"
+printf '%s\n' "$TWILIO_SECRET" | tokend keygen twilio-key --sid "$TWILIO_SID" --account "$TWILIO_ACCOUNT" >> "$WORK/secrets.toml" 2>/dev/null
+cat >> "$WORK/secrets.toml" <<TOML
+[[callers]]
+id = "twilio-app"
+api_key_sha256 = "$(printf %s "$TWILIO_APP_KEY" | sha256sum | cut -d' ' -f1)"
+grants = ["data_sync", "voice", "task_router"]
+signing_key = "$TWILIO_SID"
+TOML
+
 tokend serve --secrets "$WORK/secrets.toml" --port 0 --audit-log "$WORK/audit.jsonl" >"$WORK/serve.out" 2>"$WORK/serve.err" &
 SERVER=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$WORK/serve.out" && break; sleep 0.1; done
@@ -118,6 +131,47 @@ for name in python node; do
       echo "FAIL introspect $name ($method): first=[$first] requests=$((after - before)) after-revoke=[$second]"; failures=$((failures + 1))
     fi
   done
+done
+
+# The Twilio token endpoints: started as a backend would run them, asked for a token as a Twilio
+# client would, the answer checked against twilio-python's AccessToken for the same inputs; a
+# wrong SID comes back as the endpoint's 502 naming the field; and the client-side snippet keeps
+# and refreshes tokens as it says.
+TWILIO_GRANTS='{"data_sync": {"service_sid": "IS'$(openssl rand -hex 16)'"}, "voice": {"incoming": {"allow": true}, "outgoing": {"application_sid": "AP'$(openssl rand -hex 16)'"}}, "task_router": {"workspace_sid": "WS'$(openssl rand -hex 16)'", "worker_sid": "WK'$(openssl rand -hex 16)'", "role": "worker"}}'
+# endpoint NAME GRANTS: starts the recipe on a free port; sets ENDPOINT (its base URL) and ENDPOINT_PID.
+endpoint() {
+  local name=$1 grants=$2
+  case $name in
+    python) command=("$PYTHON" "$EXAMPLES/python/twilio_token_endpoint.py") ;;
+    node) command=(node "$EXAMPLES/node/twilio-token-endpoint.mjs") ;;
+  esac
+  env -u TOKEND_KEY_ID -u TOKEND_HMAC_SECRET TOKEND_API_KEY="$TWILIO_APP_KEY" "${command[@]}" 0 "$grants" >"$WORK/endpoint.out" 2>"$WORK/endpoint.err" &
+  ENDPOINT_PID=$!
+  ENDPOINT=""
+  for _ in $(seq 1 100); do ENDPOINT=$(sed -n 's/^listening on //p' "$WORK/endpoint.out"); [ -n "$ENDPOINT" ] && break; sleep 0.1; done
+}
+for name in python node; do
+  endpoint "$name" "$TWILIO_GRANTS"
+  answer=$(curl -s "$ENDPOINT/twilio-token?identity=alice_smith")
+  if check=$("$PYTHON" "$(dirname "$0")/check_twilio_token.py" "$answer" "$TWILIO_SECRET" "$TWILIO_SID" "$TWILIO_ACCOUNT" alice_smith "$TWILIO_GRANTS" 3600 2>&1); then
+    echo "ok   twilio endpoint $name: {token, expires_at}, $check"; passes=$((passes + 1))
+  else
+    echo "FAIL twilio endpoint $name: $check [$answer]"; sed 's/^/     /' "$WORK/endpoint.err"; failures=$((failures + 1))
+  fi
+  if check=$(node "$(dirname "$0")/twilio_token_source_check.mjs" "$ENDPOINT/twilio-token?identity=alice_smith" 2>&1); then
+    echo "ok   twilio token source against the $name endpoint: $check"; passes=$((passes + 1))
+  else
+    echo "FAIL twilio token source against the $name endpoint: $check"; failures=$((failures + 1))
+  fi
+  kill "$ENDPOINT_PID"; wait "$ENDPOINT_PID" 2>/dev/null || true
+  endpoint "$name" '{"data_sync": {"service_sid": "IS123"}}'
+  refused=$(curl -s -w ' %{http_code}' "$ENDPOINT/twilio-token?identity=alice")
+  if [[ "$refused" == *"data_sync.service_sid must be the SID of a Sync service"*" 502" ]]; then
+    echo "ok   twilio endpoint $name: a wrong SID is refused, naming the field"; passes=$((passes + 1))
+  else
+    echo "FAIL twilio endpoint $name: a wrong SID gave [$refused]"; failures=$((failures + 1))
+  fi
+  kill "$ENDPOINT_PID"; wait "$ENDPOINT_PID" 2>/dev/null || true
 done
 
 echo "client recipes: $passes passed, $failures failed"
