@@ -11,9 +11,10 @@ A fenced block right after an HTML comment is run (or checked) by this script:
                              background jobs it starts are stopped at the end
     <!-- ci: file PATH -->   the block must equal the file PATH (a quoted config file)
 
-Scenarios: `quickstart` (the README's "for real use": in the repository, as any user) and
-`operator` (install, keygen, directories, serve, mint, rotation, a new caller, audit rotation,
-verify; as root, on the system itself: it runs only with TOKEND_README_SYSTEM=1, which CI sets).
+Scenarios: `quickstart` (the README's "for real use": in the repository, as any user),
+`twilio` (from a Twilio API key to a Sync token, with made-up SIDs and secret) and `operator`
+(install, keygen, directories, serve, mint, rotation, a new caller, audit rotation, verify; as
+root, on the system itself: it runs only with TOKEND_README_SYSTEM=1, which CI sets).
 
     Tests/Readme/run_readme.py [README.md]
 """
@@ -69,9 +70,27 @@ AFTERWARDS = {
         ls /var/lib/tokend/audit.jsonl-* >/dev/null
     """,
 }
+# What a reader brings to a scenario from elsewhere: for `twilio`, the Twilio Console's SIDs
+# (exported in the README's block before the marked ones) and the API key secret, typed when
+# keygen asks for it (standard input). Made up here: nothing in CI talks to Twilio.
+TWILIO_SECRET = os.urandom(16).hex()
+ENVIRONMENT = {
+    "twilio": {"TWILIO_ACCOUNT_SID": "AC" + os.urandom(16).hex(), "TWILIO_API_KEY_SID": "SK" + os.urandom(16).hex(),
+               "TWILIO_SYNC_SERVICE_SID": "IS" + os.urandom(16).hex()},
+}
+INPUT = {"twilio": TWILIO_SECRET + "\n"}
+AFTERWARDS["twilio"] = f"""
+    # A Twilio token for alice with the Sync grant, signed with the API key's secret, on the record.
+    tokend decode "$TOKEN" | grep -q '"cty":"twilio-fpa;v=1"'
+    tokend decode "$TOKEN" | grep -q "\\"iss\\":\\"$TWILIO_API_KEY_SID\\",\\"sub\\":\\"$TWILIO_ACCOUNT_SID\\""
+    tokend decode "$TOKEN" | grep -q "\\"data_sync\\":{{\\"service_sid\\":\\"$TWILIO_SYNC_SERVICE_SID\\"}}"
+    TOKEND_SIGNING_SECRET={TWILIO_SECRET} tokend verify "$TOKEN" >/dev/null
+    grep -q "\\"token_sha256\\":\\"$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)\\"" tokend-audit.jsonl
+"""
 # Files a scenario leaves that are the reader's to keep, but CI's to remove.
 LEFTOVERS = {
     "quickstart": [os.path.join(ROOT, "secrets.toml"), os.path.join(ROOT, "tokend-audit.jsonl")],
+    "twilio": [os.path.join(ROOT, "secrets.toml"), os.path.join(ROOT, "tokend-audit.jsonl")],
     "operator": ["/etc/tokend/secrets.toml", "/etc/logrotate.d/tokend", "/var/lib/tokend/audit.jsonl"],
 }
 
@@ -101,7 +120,8 @@ def run_scenario(name, steps):
         script.append(text)
     script.append(AFTERWARDS.get(name, ""))
     started = time.time()
-    result = subprocess.run(["bash", "-c", "\n".join(script)], cwd=ROOT)
+    result = subprocess.run(["bash", "-c", "\n".join(script)], cwd=ROOT, input=INPUT.get(name), text=True,
+                            env={**os.environ, **ENVIRONMENT.get(name, {})})
     check(result.returncode == 0,
           f"scenario {name}: {len(steps)} README blocks ran as written ({time.time() - started:.0f} s)")
     remove_leftovers(name)
@@ -151,7 +171,7 @@ def main():
             scenarios.setdefault("dev", []).append((line_number, text))
         else:
             scenarios.setdefault(tag, []).append((line_number, text))
-    for name in ("dev", "quickstart", "operator"):
+    for name in ("dev", "quickstart", "operator", "twilio"):
         check(name in scenarios, f"the README marks its {name} blocks")
     for line_number, text in scenarios.pop("dev", []):
         run_dev(line_number, text)
