@@ -18,6 +18,23 @@ enum Environment {
         flag ?? value(name)
     }
 
+    /// tokend's base URL from `--url` or `TOKEND_URL` — the same meaning for every command —
+    /// without its trailing slash. A URL with a path (`http://host/v1/tokens`) is refused with
+    /// that explanation rather than answered by a bare 404 from `…/v1/tokens/v1/tokens`.
+    static func baseURL(_ flag: String?, default fallback: String? = nil) throws(CommandFailure) -> String {
+        guard let text = resolve(flag, "TOKEND_URL") ?? fallback else {
+            throw .usage("missing --url (or the environment variable TOKEND_URL): tokend's base URL, e.g. http://127.0.0.1:8080")
+        }
+        let base = text.hasSuffix("/") ? String(text.dropLast()) : text
+        guard let scheme = ["http://", "https://"].first(where: base.hasPrefix) else {
+            throw .usage("--url / TOKEND_URL must be tokend's base URL, http://host:port or https://host:port (got \(String(text.prefix(200))))")
+        }
+        if let slash = base.dropFirst(scheme.count).firstIndex(of: "/") {
+            throw .usage("--url / TOKEND_URL is tokend's base URL, \(base[..<slash]), not an endpoint's (\(String(base[slash...].prefix(100))) is added by each command)")
+        }
+        return base
+    }
+
     /// The flag's value or the variable's; a usage error naming both when neither is set.
     static func require(_ flag: String?, _ option: String, _ name: String) throws(CommandFailure) -> String {
         guard let value = resolve(flag, name) else {

@@ -38,8 +38,7 @@ struct CallerCallOptions: ParsableArguments {
 
     /// POSTs the JSON `body` to `path` under `--url`, authenticated (a Bearer API key, or signed).
     func post(_ body: [UInt8], to path: String) async throws -> HTTPCall.Answer {
-        let base = try Environment.require(url, "--url", "TOKEND_URL")
-        return try await credentials.post(body, to: base.trimmingSuffix("/") + path)
+        return try await credentials.post(body, to: try Environment.baseURL(url) + path)
     }
 }
 

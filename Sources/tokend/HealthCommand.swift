@@ -24,8 +24,7 @@ struct HealthCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let base = Environment.resolve(url, "TOKEND_URL") ?? "http://127.0.0.1:8080"
-        let probe = base.trimmingSuffix("/") + "/readyz"
+        let probe = try Environment.baseURL(url, default: "http://127.0.0.1:8080") + "/readyz"
         let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
         while true {
             do {
@@ -40,11 +39,5 @@ struct HealthCommand: AsyncParsableCommand {
                 try await Task.sleep(for: .milliseconds(200))
             }
         }
-    }
-}
-
-extension String {
-    func trimmingSuffix(_ suffix: String) -> String {
-        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
     }
 }

@@ -48,9 +48,9 @@ struct MintCommand: AsyncParsableCommand {
 
     func run() async throws {
         let request = try tokenRequest()
-        if let base = Environment.resolve(url, "TOKEND_URL") {
+        if Environment.resolve(url, "TOKEND_URL") != nil {
             guard secretsOptions.secrets == nil else { throw CommandFailure.usage("give --url or --secrets, not both") }
-            try await mintRemotely(request, base: base)
+            try await mintRemotely(request, base: try Environment.baseURL(url))
             return
         }
         let secrets = try secretsOptions.load()
@@ -92,8 +92,7 @@ struct MintCommand: AsyncParsableCommand {
         if let ttl = request.ttl { writer.raw(",\"ttl\":"); writer.integer(ttl) }
         if let grants = request.grants { writer.raw(",\"grants\":"); writer.value(grants) }
         writer.raw("}")
-        let url = base.trimmingSuffix("/") + "/v1/tokens"
-        let answer = try await credentials.post(writer.bytes, to: url)
+        let answer = try await credentials.post(writer.bytes, to: base + "/v1/tokens")
         guard answer.status == 200, case .object(let response)? = try? JSONParser.parse(answer.body),
               let token = response["token"]?.stringValue else {
             throw CommandFailure.refused(HTTPCall.errorMessage(answer))

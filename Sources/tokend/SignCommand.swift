@@ -12,6 +12,9 @@ struct SignCommand: ParsableCommand {
             "Name: value" line per header, or curl -H arguments with --curl. A signature is \
             accepted once and for --max-skew (300 s) around its creation: sign every request.
 
+            The request's URL: --url, the whole URL; or TOKEND_URL (tokend's base URL, as for \
+            every command) and --path (default /v1/tokens).
+
             Example:
               BODY='{"identity":"alice"}'
               tokend sign --key-id web --hmac-secret "$S" --method POST \\
@@ -30,8 +33,11 @@ struct SignCommand: ParsableCommand {
     @Option(help: "The request method.")
     var method = "POST"
 
-    @Option(help: ArgumentHelp("The full URL the request goes to. Env: TOKEND_URL.", valueName: "url"))
+    @Option(help: ArgumentHelp("The full URL the request goes to (without it: TOKEND_URL, the base URL, and --path).", valueName: "url"))
     var url: String?
+
+    @Option(help: ArgumentHelp("With TOKEND_URL instead of --url: the request's path (default /v1/tokens).", valueName: "path"))
+    var path: String?
 
     @Option(help: ArgumentHelp("The request body, exactly as it will be sent.", valueName: "body"))
     var data: String?
@@ -42,7 +48,8 @@ struct SignCommand: ParsableCommand {
     func run() throws {
         let keyID = try Environment.require(keyID, "--key-id", "TOKEND_KEY_ID")
         let secret = try Environment.require(hmacSecret, "--hmac-secret", "TOKEND_HMAC_SECRET")
-        let urlText = try Environment.require(url, "--url", "TOKEND_URL")
+        if url != nil, path != nil { throw CommandFailure.usage("--url is the whole URL: give --url or --path, not both") }
+        let urlText = try url ?? (Environment.baseURL(nil) + (path ?? "/v1/tokens"))
         guard let request = RequestParts(method: method, url: urlText, body: Array((data ?? "").utf8)) else {
             throw CommandFailure.usage("--url must be an absolute http:// or https:// URL")
         }

@@ -44,6 +44,27 @@ struct CLIClientTests {
         await fixture.server.stop()
     }
 
+    /// TOKEND_URL is the base URL for every command: `sign` adds --path (default /v1/tokens) to
+    /// it, and an endpoint's URL given as the base is refused with that explanation, not a 404.
+    @Test func tokendURLIsTheBaseURLForEveryCommand() async throws {
+        let fixture = try await Fixture.start()
+        let body = #"{"identity":"dave"}"#
+        let environment = ["TOKEND_URL": fixture.base, "TOKEND_KEY_ID": "web", "TOKEND_HMAC_SECRET": SampleSecrets.hmacSecret]
+        let signed = try Executables.run(Executables.tokend, ["sign", "--data", body], environment: environment)
+        #expect(signed.status == 0, "\(signed.stderr)")
+        var arguments = ["-s", "-X", "POST", fixture.base + "/v1/tokens", "-H", "Content-Type: application/json", "--data-binary", body]
+        for line in signed.stdout.split(separator: "\n") { arguments += ["-H", String(line)] }
+        let curl = try Executables.run(URL(fileURLWithPath: "/usr/bin/curl"), arguments)
+        #expect(try JSONParser.parse(Array(curl.stdout.utf8)).objectValue?["identity"] == .string("dave"), "\(curl.stdout)")
+        for command in [["mint", "--identity", "alice"], ["sign", "--data", body], ["health"], ["revoke", "--jti", "x"]] {
+            let endpoint = try Executables.run(Executables.tokend, command, environment: environment.merging(["TOKEND_URL": fixture.base + "/v1/tokens"]) { $1 })
+            #expect(endpoint.status == 2 && endpoint.stderr.contains("is tokend's base URL, \(fixture.base), not an endpoint's"), "\(command): \(endpoint.stderr)")
+        }
+        let trailing = try Executables.run(Executables.tokend, ["mint", "--url", fixture.base + "/", "--identity", "alice"], environment: environment)
+        #expect(trailing.status == 0, "\(trailing.stderr)")
+        await fixture.server.stop()
+    }
+
     @Test func healthExitsZeroOnlyWhenReady() async throws {
         let fixture = try await Fixture.start()
         let ready = try Executables.run(Executables.tokend, ["health", "--url", fixture.base])

@@ -2,11 +2,11 @@
 """Mint a tokend token from a Python backend with `requests` and `http-message-signatures`.
 
     pip install requests http-message-signatures
-    TOKEND_URL=http://127.0.0.1:8080 TOKEND_KEY_ID=my-backend TOKEND_HMAC_SECRET=... \
-        python3 mint_http_message_signatures.py alice
+    TOKEND_URL=http://127.0.0.1:8080 TOKEND_API_KEY=tkd_... python3 mint_http_message_signatures.py alice
+    TOKEND_URL=... TOKEND_KEY_ID=my-backend TOKEND_HMAC_SECRET=... python3 mint_http_message_signatures.py alice
 
-(The API-key path is the same as in mint_requests_http_signature.py: an Authorization header.)
-Prints one token per identity, a line each.
+With TOKEND_API_KEY set it authenticates with the API key (an Authorization header); with
+TOKEND_KEY_ID and TOKEND_HMAC_SECRET it signs every request. Prints one token per identity, a line each.
 """
 import json
 import os
@@ -32,10 +32,14 @@ SIGNER = HTTPMessageSigner(signature_algorithm=algorithms.HMAC_SHA256, key_resol
 
 
 def signed_request(url, body):
-    """A prepared POST signed over @method, @target-uri and content-digest, with a fresh
-    created and nonce: tokend accepts a signature (and a nonce) once, so every request,
-    including a retry of the same one, needs its own."""
-    request = requests.Request("POST", url, data=body, headers={"Content-Type": "application/json"}).prepare()
+    """A prepared POST: with the API key, or signed over @method, @target-uri and content-digest,
+    with a fresh created and nonce: tokend accepts a signature (and a nonce) once, so every
+    request, including a retry of the same one, needs its own."""
+    headers = {"Content-Type": "application/json"}
+    if os.environ.get("TOKEND_API_KEY"):
+        headers["Authorization"] = f"Bearer {os.environ['TOKEND_API_KEY']}"
+        return requests.Request("POST", url, data=body, headers=headers).prepare()
+    request = requests.Request("POST", url, data=body, headers=headers).prepare()
     # body= makes the signer add Content-Digest (RFC 9530) and cover it.
     SIGNER.sign(request, key_id=os.environ["TOKEND_KEY_ID"], nonce=secrets.token_urlsafe(16), body=body,
                 covered_component_ids=("@method", "@target-uri", "content-digest"))

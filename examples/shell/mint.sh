@@ -11,8 +11,19 @@ set -euo pipefail
 URL="${TOKEND_URL:-http://127.0.0.1:8080}"
 URL="${URL%/}/v1/tokens"
 
+# json_string TEXT: TEXT as a JSON string literal (backslashes and quotes escaped). Control
+# characters are refused here, as tokend refuses them in an identity.
+json_string() {
+  if [[ $1 =~ [[:cntrl:]] ]]; then echo "mint.sh: control characters in '$1'" >&2; return 1; fi
+  local text=${1//\\/\\\\}
+  text=${text//\"/\\\"}
+  printf '"%s"' "$text"
+}
+
 mint() {  # mint IDENTITY: print the token
-  local body="{\"identity\":\"$1\",\"ttl\":3600,\"grants\":{\"data_sync\":{}}}"
+  local identity body
+  identity=$(json_string "$1") || return 1
+  body="{\"identity\":$identity,\"ttl\":3600,\"grants\":{\"data_sync\":{}}}"
   local attempt answer status headers
   for attempt in 1 2 3 4; do
     # Every attempt is signed anew (a fresh created and nonce): a signature is accepted once,
