@@ -104,7 +104,7 @@ struct SmallerGapsTests {
         #expect(try Executables.run(Executables.tokend, ["serve", "--dev", "--secrets", secrets]).status == 2)
         // A refused port fails fast (it took the whole 10 s request timeout).
         let started = Date()
-        let refused = try Executables.run(Executables.tokend, ["mint", "--url", "http://127.0.0.1:9/v1/tokens", "--api-key", "k", "--identity", "a"])
+        let refused = try Executables.run(Executables.tokend, ["mint", "--url", "http://127.0.0.1:9", "--api-key", "k", "--identity", "a"])
         #expect(refused.status == 1)
         #expect(Date().timeIntervalSince(started) < 6)
     }

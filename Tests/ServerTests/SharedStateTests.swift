@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TestSupport
 import TokenCore
@@ -77,6 +78,7 @@ struct SharedStateTests {
     @Test func everyAnsweredTokenSurvivesKill9AndTheChainContinuesAfterRestart() async throws {
         let fixture = try SharedStateFixture(secrets: SampleSecrets.unlimitedToml)
         let a = try await fixture.start("a")
+        let answered = Counter()
         let tokens = try await withThrowingTaskGroup(of: [String].self) { group in
             for _ in 0..<6 {
                 group.addTask {
@@ -84,11 +86,15 @@ struct SharedStateTests {
                     while true {
                         guard let result = try? await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#)
                         else { return tokens }
-                        if let token = result.token { tokens.append(token) }
+                        if let token = result.token {
+                            tokens.append(token)
+                            answered.value.add(1, ordering: .relaxed)
+                        }
                     }
                 }
             }
-            try await Task.sleep(for: .milliseconds(1500))
+            // Under load until a few dozen tokens are out (on a busy machine that takes longer).
+            _ = try await SharedControlTests.secondsUntil(limit: 15) { answered.value.load(ordering: .relaxed) >= 40 }
             await a.kill9()
             return try await group.reduce(into: []) { $0 += $1 }
         }
@@ -223,4 +229,9 @@ struct SharedStateTests {
         #expect(file.count == 3 && records.count == 3)
         #expect(try Executables.run(Executables.tokend, ["audit", "verify", path]).status == 0)
     }
+}
+
+/// A count shared by concurrent tasks.
+final class Counter: Sendable {
+    let value = Atomic<Int>(0)
 }

@@ -111,7 +111,9 @@ struct PostgresStateTests {
         #expect(Array(decisions[0..<5]) == [nil, nil, nil, nil, nil])
         #expect(decisions[5] == 1)
         #expect(decisions[6] == nil)
-        #expect(decisions[7] == nil && (9...10).contains(decisions[8] ?? 0), "\(decisions)")
+        // The second "slow" request is refused for about its 10 s interval, less the time the two
+        // round trips took (seconds on a machine busy with the rest of the suite).
+        #expect(decisions[7] == nil && (5...10).contains(decisions[8] ?? 0), "\(decisions)")
     }
 
     /// A batch decides as one request at a time would: 40 concurrent requests from two limiters
