@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Checks deploy/ without a Docker engine or a cluster: the Dockerfile statically, the Kubernetes
+# Checks deploy/ without a Docker engine or a cluster: the Dockerfile statically and its runtime
+# stage's layout with the built binary (run_image_layout.py), the Kubernetes
 # manifests with kubernetes-validate (PyPI) and kustomize's resource list, the systemd unit with
 # systemd-analyze verify when the tool exists.
 #   Tests/Deploy/check.sh PYTHON TOKEND_BINARY
@@ -8,6 +9,8 @@ cd "$(dirname "$0")/../.."
 PYTHON="$1"; TOKEND="$(realpath "$2")"
 
 "$PYTHON" Tests/Deploy/check_dockerfile.py .
+# The image's command, user, environment and directories, rebuilt in a mount namespace (as root).
+"$PYTHON" Tests/Deploy/run_image_layout.py . "$TOKEND"
 
 # Every resource the kustomization lists exists and validates against the Kubernetes schemas.
 resources=$(sed -n '/^resources:/,/^[^ -]/p' deploy/kubernetes/kustomization.yaml | sed -n 's/^ *- *//p')
