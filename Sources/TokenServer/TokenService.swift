@@ -73,6 +73,7 @@ public final class TokenService: Sendable {
         self.metrics = metrics
         self.logger = logger
         current = Mutex(Self.configuration(secrets, maximumSkew: settings.maximumSkew, metrics: metrics))
+        metrics.secretsLoaded(succeeded: true)
         metrics.reportAuditHead { [state] in state.audit.fileHead?.seq }
         metrics.reportQuotaUse { [weak self, control] in
             guard let callers = self?.configuration.secrets.callers else { return [] }
@@ -135,9 +136,11 @@ public final class TokenService: Sendable {
             let configuration = Self.configuration(secrets, maximumSkew: settings.maximumSkew, metrics: metrics)
             current.withLock { $0 = configuration }
             logger.notice("secrets reloaded", metadata: ["signing_keys": "\(secrets.signingKeys.count)", "callers": "\(secrets.callers.count)", "active_kid": "\(secrets.activeKey.kid)"])
+            metrics.secretsLoaded(succeeded: true)
             return true
         } catch {
             logger.error("secrets reload failed; keeping the running configuration", metadata: ["error": "\(error.message)"])
+            metrics.secretsLoaded(succeeded: false)
             return false
         }
     }

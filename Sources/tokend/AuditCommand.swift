@@ -63,10 +63,7 @@ struct AuditVerifyCommand: AsyncParsableCommand {
         guard headLogs.isEmpty else { throw CommandFailure.usage("--heads is for --database; a file log takes --head") }
         var contents: [(name: String, contents: [UInt8])] = []
         for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw CommandFailure.usage("cannot read \(file)")
-            }
-            contents.append((file, Array(data)))
+            contents.append((file == "-" ? "standard input" : file, try Self.read(file)))
         }
         let expectedHead = try head.map { text throws(CommandFailure) in
             guard let head = AuditVerifier.Head(text) else { throw .usage("--head must be N:HEX (a seq and a 64-digit link)") }
@@ -85,6 +82,19 @@ struct AuditVerifyCommand: AsyncParsableCommand {
 }
 
 extension AuditVerifyCommand {
+    /// A log's bytes: a file, a pipe (`<(zcat …)`) or, for `-`, standard input. A compressed
+    /// file is named as such rather than reported as an edited record.
+    static func read(_ file: String) throws(CommandFailure) -> [UInt8] {
+        guard let handle = file == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: file),
+              let data = try? handle.readToEnd() ?? Data() else {
+            throw .usage("cannot read \(file): \(String(cString: strerror(errno)))")
+        }
+        if data.starts(with: [0x1F, 0x8B]) {
+            throw .usage("\(file) is gzip-compressed: zcat \(file) | tokend audit verify - (logrotate's tokend file no longer compresses)")
+        }
+        return Array(data)
+    }
+
     /// The head each chain must pass through: `--head` for `--instance`, and the last
     /// `audit head instance=… seq=… link=…` line per instance in the `--heads` logs.
     private func loggedHeads() throws(CommandFailure) -> [String: AuditVerifier.Head] {

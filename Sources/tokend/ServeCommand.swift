@@ -128,6 +128,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "With --dev: the ephemeral key is a made-up Twilio API key, so tokens are in Twilio's layout (Twilio itself refuses them).")
     var twilio = false
 
+    @Option(name: .customLong("pid-file"), help: ArgumentHelp(
+        "Write this process's id here once it listens (removed at exit), for signals that must reach this instance only: kill -HUP \"$(cat PATH)\". Env: TOKEND_PID_FILE.",
+        valueName: "path"))
+    var pidFile: String?
+
     func run() async throws {
         let isDev = Environment.flag(dev, "TOKEND_DEV")
         let database = try databaseOptions.url()
@@ -174,6 +179,11 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure.usage("cannot set up TLS: \(error)")
         }
+        // Written before the listener opens (a file that cannot be written stops the start: the
+        // operator's signals would go nowhere), removed however the service stops.
+        let pid = Environment.resolve(pidFile, "TOKEND_PID_FILE").map(PIDFile.init)
+        try pid?.write()
+        defer { pid?.remove() }
         do {
             try await TokenServerApplication.run(service: service, tls: tls) { port in
                 let base = "\(scheme)://\(settings.host):\(port)"

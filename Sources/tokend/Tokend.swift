@@ -20,7 +20,7 @@ struct Tokend: AsyncParsableCommand {
         version: TokendVersion.current,
         subcommands: [
             ServeCommand.self, MintCommand.self, VerifyCommand.self, DecodeCommand.self, KeygenCommand.self,
-            SignCommand.self, AuditCommand.self, DatabaseCommand.self, HealthCommand.self,
+            SignCommand.self, AuditCommand.self, DatabaseCommand.self, HealthCommand.self, ReloadCommand.self,
             RevokeCommand.self, IntrospectCommand.self, BlockCommand.self, UnblockCommand.self,
         ]
     )

@@ -236,6 +236,20 @@ struct CLITests {
         #expect(try tokend("keygen", "api-key", "--sid", sid).status == 2)
     }
 
+    /// `audit verify` reads a pipe and standard input, and names a compressed file as such.
+    @Test func auditVerifyReadsPipesAndStandardInputAndNamesGzip() async throws {
+        let log = directory.url.appendingPathComponent("verify.jsonl").path
+        let audit = try AuditLog(path: log, key: nil, syncMode: .none)
+        for _ in 0..<3 { try await audit.append(AuditRecord(event: .tokenIssued, requestID: "r", remote: "-", status: 200)) }
+        audit.close()
+        let piped = try Executables.run(URL(fileURLWithPath: "/bin/bash"), ["-c", "\"$0\" audit verify <(cat \"$1\")", Executables.tokend.path, log])
+        #expect(piped.status == 0 && piped.stdout.contains("ok: 3 records"), "\(piped.stderr)")
+        let standardInput = try shell("\"$0\" audit verify - < \"$1\"", log)
+        #expect(standardInput.status == 0 && standardInput.stdout.contains("ok: 3 records"), "\(standardInput.stderr)")
+        let zipped = try shell("gzip -kf \"$1\" && \"$0\" audit verify \"$1.gz\"", log)
+        #expect(zipped.status == 2 && zipped.stderr.contains("is gzip-compressed: zcat"), "\(zipped.stderr)")
+    }
+
     @Test func versionIsPrinted() throws {
         let result = try tokend("--version")
         #expect(result.status == 0)

@@ -21,6 +21,8 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
     private let droppedLogLines: Counter
     private let droppedAccessLines: Counter
     private let acceptBackoffs: Counter
+    private let secretsReloadFailures: Counter
+    private let secretsLastLoad: Gauge
 
     private static let shortDurations: [Duration] = [
         .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
@@ -45,6 +47,10 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
         droppedLogLines = registry.makeCounter(descriptor: Self.family("tokend_log_lines_dropped_total", "Log lines dropped because stderr could not keep up."))
         droppedAccessLines = registry.makeCounter(descriptor: Self.family("tokend_access_log_lines_dropped_total", "Access-log lines not written because they were over --access-log-rate."))
         acceptBackoffs = registry.makeCounter(descriptor: Self.family("tokend_accept_backoffs_total", "Times the listener paused accepting because accept(2) failed (out of file descriptors or memory)."))
+        secretsReloadFailures = registry.makeCounter(descriptor: Self.family("tokend_secrets_reload_failures_total",
+                                                                             "Reloads of the secrets file that failed; the running configuration stayed."))
+        secretsLastLoad = registry.makeGauge(descriptor: Self.family("tokend_secrets_last_reload_success_timestamp_seconds",
+                                                                     "Unix time of the last successful load of the secrets file (at start or a reload)."))
     }
 
     /// `tokend_tokens_issued_total{caller}`; made when a secrets file is loaded.
@@ -99,6 +105,17 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
                            labels: [("dependency", dependency)]).set(up ? 1.0 : 0.0)
         registry.makeCounter(descriptor: Self.family("tokend_dependency_transitions_total", "Times the dependency went up or down (the breaker closed or opened)."),
                              labels: [("dependency", dependency), ("to", up ? "up" : "down")]).increment()
+    }
+
+    /// A reload of the secrets file (SIGHUP, `--watch-secrets`, and the first load at start):
+    /// failures counted, the last success's time kept, so that a refused file is seen (an
+    /// alert, `tokend reload`) and not only logged.
+    public func secretsLoaded(succeeded: Bool) {
+        if succeeded {
+            secretsLastLoad.set(Double(WallClock.nowMilliseconds()) / 1000)
+        } else {
+            secretsReloadFailures.increment()
+        }
     }
 
     public func databaseHostChanged(to host: String) {

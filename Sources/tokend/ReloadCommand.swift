@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+
+/// `tokend reload --pid PID`: SIGHUP, then the outcome. A signal alone says nothing about whether
+/// the file loaded; this waits until the service's metrics show the reload succeeded or failed,
+/// so that `systemctl reload` (the unit's ExecReload) fails when the new file was refused.
+struct ReloadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reload",
+        abstract: "Reload a running tokend's secrets file (SIGHUP) and report whether it loaded.",
+        discussion: """
+            Sends SIGHUP to --pid (or the process in --pid-file), then watches /metrics under --url \
+            until tokend_secrets_last_reload_success_timestamp_seconds moves (exit 0) or \
+            tokend_secrets_reload_failures_total grows (exit 1: the running configuration stays; \
+            the service's log says why).
+            """
+    )
+
+    @Option(help: ArgumentHelp("The tokend process.", valueName: "pid"))
+    var pid: Int32?
+
+    @Option(name: .customLong("pid-file"), help: ArgumentHelp("A file holding the process id (serve --pid-file). Env: TOKEND_PID_FILE.", valueName: "path"))
+    var pidFile: String?
+
+    @Option(help: ArgumentHelp("Its base URL (default http://127.0.0.1:8080). Env: TOKEND_URL.", valueName: "url"))
+    var url: String?
+
+    @Option(help: ArgumentHelp("Seconds to wait for the outcome (default 10).", valueName: "seconds"))
+    var wait: Double = 10
+
+    func run() async throws {
+        let process = try target()
+        let metrics = try Environment.baseURL(url, default: "http://127.0.0.1:8080") + "/metrics"
+        let before = try await Self.reloadState(metrics)
+        guard kill(process, SIGHUP) == 0 else {
+            throw CommandFailure.refused("cannot signal process \(process): \(String(cString: strerror(errno)))")
+        }
+        let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            let now = try await Self.reloadState(metrics)
+            if now.failures > before.failures {
+                throw CommandFailure.refused("the secrets file was refused; the running configuration stays (the service's log says why)")
+            }
+            if now.lastSuccess > before.lastSuccess {
+                Console.error("tokend reload: the secrets file loaded")
+                return
+            }
+        }
+        throw CommandFailure.refused("no reload outcome within \(wait) s (is \(process) the tokend behind \(metrics)?)")
+    }
+
+    private func target() throws(CommandFailure) -> pid_t {
+        if let pid { return pid }
+        guard let path = Environment.resolve(pidFile, "TOKEND_PID_FILE") else { throw .usage("give --pid or --pid-file") }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else {
+            throw .usage("\(path) does not hold a process id")
+        }
+        return pid
+    }
+
+    /// The two reload series from `/metrics`.
+    static func reloadState(_ url: String) async throws(CommandFailure) -> (failures: Double, lastSuccess: Double) {
+        let answer = try await HTTPCall.send(method: "GET", url: url, timeout: .seconds(5))
+        guard answer.status == 200 else { throw .refused("\(url) answered HTTP \(answer.status)") }
+        func value(_ name: String) -> Double {
+            String(decoding: answer.body, as: UTF8.self).split(separator: "\n")
+                .first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        }
+        return (value("tokend_secrets_reload_failures_total"), value("tokend_secrets_last_reload_success_timestamp_seconds"))
+    }
+}
