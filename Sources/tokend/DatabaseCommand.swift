@@ -14,9 +14,9 @@ struct DatabaseMigrateCommand: AsyncParsableCommand {
         commandName: "migrate",
         abstract: "Create or upgrade tokend's schema, then exit.",
         discussion: """
-            `serve --database` does the same at start; this is for operators who migrate as a \\
-            separate step (with a more privileged role, say). Safe to run while instances are \\
-            serving and from several places at once: migrations take an advisory lock and run in \\
+            `serve --database` does the same at start; this is for operators who migrate as a \
+            separate step (with a more privileged role, say). Safe to run while instances are \
+            serving and from several places at once: migrations take an advisory lock and run in \
             one transaction.
             """
     )

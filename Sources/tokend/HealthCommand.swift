@@ -16,7 +16,7 @@ struct HealthCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The service's base URL (default http://127.0.0.1:8080). Env: TOKEND_URL.", valueName: "url"))
     var url: String?
 
-    @Option(help: ArgumentHelp("Seconds to keep asking until ready (default 0: ask once).", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds to keep asking until ready (0: ask once).", valueName: "seconds"))
     var wait: Double = 0
 
     func validate() throws {

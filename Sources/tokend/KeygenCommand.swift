@@ -42,7 +42,7 @@ struct KeygenCommand: ParsableCommand {
                                  valueName: "kind"))
     var kind: Kind?
 
-    @Option(help: ArgumentHelp("The caller id of a [[callers]] entry (default my-backend).", valueName: "id"))
+    @Option(help: ArgumentHelp("The caller id of a [[callers]] entry.", valueName: "id"))
     var caller = "my-backend"
 
     @Option(help: ArgumentHelp("twilio-key: the API key's SID (SK + 32 hex).", valueName: "SK…"))

@@ -26,7 +26,7 @@ struct ReloadCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Its base URL (default http://127.0.0.1:8080). Env: TOKEND_URL.", valueName: "url"))
     var url: String?
 
-    @Option(help: ArgumentHelp("Seconds to wait for the outcome (default 10).", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds to wait for the outcome.", valueName: "seconds"))
     var wait: Double = 10
 
     func run() async throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import Logging
 import NIOSSL
 import ServiceLifecycle
@@ -30,13 +31,17 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var secretsOptions: SecretsOptions
 
-    @Option(help: ArgumentHelp("Address to bind. Env: TOKEND_HOST.", valueName: "host"))
+    /// The defaults the help text names: ServerSettings' own.
+    private static let defaults = ServerSettings()
+
+    @Option(help: ArgumentHelp("Address to bind (default \(defaults.host)). Env: TOKEND_HOST.", valueName: "host"))
     var host: String?
 
-    @Option(help: ArgumentHelp("Port to listen on (0: any free port). Env: TOKEND_PORT.", valueName: "port"))
+    @Option(help: ArgumentHelp("Port to listen on (default \(defaults.port); 0: any free port). Env: TOKEND_PORT.", valueName: "port"))
     var port: Int?
 
-    @Option(name: .customLong("audit-log"), help: ArgumentHelp("The audit log (JSON Lines). Env: TOKEND_AUDIT_LOG.", valueName: "path"))
+    @Option(name: .customLong("audit-log"), help: ArgumentHelp(
+        "The audit log (JSON Lines; default \(defaults.auditLogPath ?? "-"), and none with --database unless given). Env: TOKEND_AUDIT_LOG.", valueName: "path"))
     var auditLog: String?
 
     @Option(name: .customLong("state-file"), help: ArgumentHelp(
@@ -59,7 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "seconds"))
     var auditHeadInterval: Double?
 
-    @Option(name: .customLong("max-skew"), help: ArgumentHelp("Seconds a signature's created may differ from the server clock. Env: TOKEND_MAX_SKEW.", valueName: "seconds"))
+    @Option(name: .customLong("max-skew"), help: ArgumentHelp(
+        "Seconds a signature's created may differ from the server clock (default \(defaults.maximumSkew)). Env: TOKEND_MAX_SKEW.", valueName: "seconds"))
     var maxSkew: Int?
 
     @Option(name: .customLong("public-scheme"), help: ArgumentHelp(
@@ -96,7 +102,7 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "seconds"))
     var shutdownDelay: Double?
 
-    @Option(name: .customLong("log-format"), help: ArgumentHelp("text (logfmt) or json, one line per event on stderr. Env: TOKEND_LOG_FORMAT.",
+    @Option(name: .customLong("log-format"), help: ArgumentHelp("text (logfmt, the default) or json, one line per event on stderr. Env: TOKEND_LOG_FORMAT.",
                                                                 valueName: "format"))
     var logFormat: String?
 
@@ -147,6 +153,8 @@ struct ServeCommand: AsyncParsableCommand {
         let secrets = try devSecrets?.secrets ?? secretsOptions.load()
         let metrics = ServerMetrics(version: TokendVersion.current)
         LogOutput.standardError.reportDrops { metrics.logLinesDropped($0) }
+        // A start that cannot listen leaves no empty audit file it created behind.
+        let auditFileExisted = settings.auditLogPath.map { access($0, F_OK) == 0 } ?? true
         let auditLog = try settings.auditLogPath.map { path throws(CommandFailure) in try Self.openAuditLog(path, settings, secrets, metrics, logger) }
         defer { auditLog?.close() }
         let shared: SharedStateSetup
@@ -193,6 +201,11 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             // A failed start (the port is taken, the address does not exist, unusable TLS files)
             // ends here too.
+            if error is ListenError {
+                var info = stat()
+                if !auditFileExisted, let path = settings.auditLogPath, stat(path, &info) == 0, info.st_size == 0 { unlink(path) }
+                throw CommandFailure.usage("\(error)")
+            }
             throw CommandFailure.usage("the service stopped: \(error)")
         }
         do {
@@ -238,6 +251,9 @@ struct ServeCommand: AsyncParsableCommand {
         settings.port = try Environment.integer(port, "--port", "TOKEND_PORT", in: 0...65535, default: settings.port)
         if dev, secretsOptions.secrets != nil {
             throw .usage("--dev makes its own ephemeral secrets: give --dev or --secrets, not both")
+        }
+        if !dev, Environment.resolve(secretsOptions.secrets, "TOKEND_SECRETS") == nil {
+            throw .usage("missing --secrets (or TOKEND_SECRETS): make a secrets file with `tokend keygen > secrets.toml`, or try it with `tokend serve --dev`")
         }
         settings.secretsPath = dev ? nil : try Environment.require(secretsOptions.secrets, "--secrets", "TOKEND_SECRETS")
         // With a database the file is optional: written only when asked for.

@@ -35,6 +35,12 @@ struct Tokend: AsyncParsableCommand {
         }
         do {
             var command = try parseAsRoot()
+            // A group alone (`tokend audit`, `tokend db`) is the same as `tokend` alone.
+            let group = type(of: command).configuration
+            if !group.subcommands.isEmpty, group.defaultSubcommand == nil {
+                Console.error(helpMessage(for: type(of: command)))
+                Glibc.exit(CommandFailure.Status.usage.rawValue)
+            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

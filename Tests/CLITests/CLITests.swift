@@ -250,6 +250,25 @@ struct CLITests {
         #expect(zipped.status == 2 && zipped.stderr.contains("is gzip-compressed: zcat"), "\(zipped.stderr)")
     }
 
+    /// A command group alone is a usage error like `tokend` alone; errors point at the way out.
+    @Test func groupsAloneAndMissingSecretsAreUsageErrorsThatSayWhatToDo() throws {
+        for group in ["audit", "db"] {
+            let alone = try tokend(group)
+            #expect(alone.status == 2 && alone.stderr.contains("SUBCOMMANDS"), "\(group): \(alone.stderr)")
+        }
+        let serve = try tokend("serve", environment: ["TOKEND_SECRETS": ""].filter { _ in false })
+        #expect(serve.status == 2 && serve.stderr.contains("tokend keygen > secrets.toml") && serve.stderr.contains("tokend serve --dev"), "\(serve.stderr)")
+        let help = try tokend("serve", "--help").stdout
+        for option in ["--host <host>", "--port <port>", "--max-skew <seconds>", "--audit-log <path>", "--log-format <format>"] {
+            let line = help.components(separatedBy: option).dropFirst().first?.prefix(400) ?? ""
+            #expect(line.contains("default"), "\(option) shows no default")
+        }
+        // One default each (the help text, wrapped, is compared with its white space collapsed).
+        let keygenHelp = try tokend("keygen", "--help").stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(!keygenHelp.contains("(default my-backend)") && keygenHelp.contains("(default: my-backend)"))
+        #expect(!(try tokend("db", "migrate", "--help").stdout.contains("\\")))
+    }
+
     @Test func versionIsPrinted() throws {
         let result = try tokend("--version")
         #expect(result.status == 0)

@@ -87,7 +87,9 @@ struct StartupFailureTests {
         second.waitUntilExit()
         #expect(second.terminationStatus == 2)
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(message.contains("Address already in use"), "\(message)")
+        #expect(message.contains("cannot listen on 127.0.0.1:\(fixture.server.port): the port is in use"), "\(message)")
+        // The failed start leaves no empty audit file of its own behind.
+        #expect(!FileManager.default.fileExists(atPath: fixture.directory.url.appendingPathComponent("second.jsonl").path))
         #expect(try await fixture.mint().status == 200)  // the first server is unaffected
         await fixture.server.stop()
     }

@@ -17,6 +17,11 @@ import ServiceLifecycle
 /// served for `shutdownDelay` so load balancers can take the instance out, then the listener
 /// closes, idle connections close, requests in flight finish and their connections close; `run`
 /// returns when the last one has.
+/// Why the listener could not open, in the operator's terms (the address and the cause).
+public struct ListenError: Error, CustomStringConvertible {
+    public let description: String
+}
+
 final class HTTPServer: Service, Sendable {
     struct Configuration: Sendable {
         var host: String
@@ -75,7 +80,14 @@ final class HTTPServer: Service, Sendable {
 
     func run() async throws {
         let quiescing = ServerQuiescingHelper(group: group)
-        let channel = try await bootstrap(quiescing).bind(host: configuration.host, port: configuration.port).get()
+        let channel: any Channel
+        do {
+            channel = try await bootstrap(quiescing).bind(host: configuration.host, port: configuration.port).get()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw ListenError(description: "cannot listen on \(configuration.host):\(configuration.port): the port is in use (another process, or a tokend still draining)")
+        } catch let error as IOError {
+            throw ListenError(description: "cannot listen on \(configuration.host):\(configuration.port): \(String(cString: strerror(error.errnoCode)))")
+        }
         if let address = channel.localAddress { await onListening(address) }
 
         // Until SIGTERM/SIGINT; a cancellation (another service failed) skips the delay.
