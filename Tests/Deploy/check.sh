@@ -19,11 +19,17 @@ for resource in $resources; do
   [ -f "deploy/kubernetes/$resource" ] || { echo "FAIL kustomization lists a missing file: $resource"; exit 1; }
   files+=("deploy/kubernetes/$resource")
 done
-# The optional migration Job is applied on its own, not through the kustomization.
-files+=(deploy/kubernetes/migrate-job.yaml)
+# The optional migration Job is its own kustomization (kubectl apply -k deploy/kubernetes/migrate).
+grep -q '^  - job.yaml' deploy/kubernetes/migrate/kustomization.yaml || { echo "FAIL migrate/ does not list job.yaml"; exit 1; }
+files+=(deploy/kubernetes/migrate/job.yaml)
+# One image pin for both, in the shared component; no image pinned anywhere else.
+for k in deploy/kubernetes/kustomization.yaml deploy/kubernetes/migrate/kustomization.yaml; do
+  grep -q 'image$' "$k" || { echo "FAIL $k does not use the image component"; exit 1; }
+done
+if grep -n 'image: .*registry\|image: .*:' deploy/kubernetes/*.yaml deploy/kubernetes/migrate/*.yaml; then echo "FAIL an image pinned outside image/"; exit 1; fi
 "$PYTHON" -m kubernetes_validate --strict "${files[@]}"
 # A pinned image, and no audit data on a volume that dies with the pod.
-if grep -n 'image: .*:latest\|newTag: *"\?latest' deploy/kubernetes/*.yaml; then echo "FAIL an image tag is latest"; exit 1; fi
+if grep -rn 'image: .*:latest\|newTag: *"\?latest' deploy/kubernetes; then echo "FAIL an image tag is latest"; exit 1; fi
 if grep -n 'emptyDir' deploy/kubernetes/*.yaml; then echo "FAIL an emptyDir volume (audit data must not live on one)"; exit 1; fi
 grep -q 'TOKEND_DATABASE_URL' deploy/kubernetes/deployment.yaml || { echo "FAIL the Deployment does not use the shared database"; exit 1; }
 echo "kubernetes: ${#files[@]} manifests valid"

@@ -10,6 +10,8 @@ import os
 import shlex
 import sys
 
+from dockerfile import instructions as read_instructions
+
 root = sys.argv[1]
 path = os.path.join(root, "deploy", "Dockerfile")
 INSTRUCTIONS = {"FROM", "RUN", "CMD", "LABEL", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME", "USER",
@@ -22,20 +24,8 @@ def check(condition, message):
     (passes if condition else failures).append(message)
 
 
-# Join continuation lines, drop comments and blank lines.
-instructions, current = [], ""
-with open(path) as handle:
-    for raw in handle:
-        line = raw.rstrip("\n")
-        if not current and (not line.strip() or line.lstrip().startswith("#")):
-            continue
-        if line.endswith("\\"):
-            current += line[:-1] + " "
-            continue
-        current += line
-        instructions.append(current.strip())
-        current = ""
-check(current == "", "no dangling line continuation")
+instructions, dangling = read_instructions(path)
+check(not dangling, "no dangling line continuation")
 unknown = [i for i in instructions if i.split()[0].upper() not in INSTRUCTIONS]
 check(not unknown, f"every line is a Dockerfile instruction {unknown}")
 

@@ -18,8 +18,8 @@ import shlex
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
+
+from dockerfile import instructions as read_instructions
 
 root, binary = sys.argv[1], os.path.realpath(sys.argv[2])
 failures, passes = [], []
@@ -34,17 +34,8 @@ if os.geteuid() != 0:
     print("skip: rebuilding the image's layout needs root (a mount namespace)")
     sys.exit(0)
 
-# The runtime stage's instructions, continuation lines joined.
-instructions, current = [], ""
-for raw in open(os.path.join(root, "deploy", "Dockerfile")):
-    line = raw.rstrip("\n")
-    if not current and (not line.strip() or line.lstrip().startswith("#")):
-        continue
-    if line.endswith("\\"):
-        current += line[:-1] + " "
-        continue
-    instructions.append((current + line).strip())
-    current = ""
+# The runtime stage's instructions.
+instructions, _ = read_instructions(os.path.join(root, "deploy", "Dockerfile"))
 runtime = instructions[max(i for i, text in enumerate(instructions) if text.upper().startswith("FROM ")):]
 env, user, workdir, directories, entrypoint, command = {}, None, "/", [], [], []
 for text in runtime:
