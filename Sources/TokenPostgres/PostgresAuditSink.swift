@@ -97,7 +97,7 @@ public final class PostgresAuditSink: AuditSink, Service {
             // the chain ends: read it again before the next batch.
             head.withLock { $0 = nil }
             lastFailure.withLock { $0 = ("\(error)", .now) }
-            logger.error("audit commit to PostgreSQL failed", metadata: ["records": "\(batch.count)", "error": "\(error)"])
+            logger.error("audit commit to PostgreSQL failed", metadata: ["records": .stringConvertible(batch.count), "error": "\(error)"])
             onCommit(seconds(), batch.count, false)
             return .failure(error)
         }
@@ -126,7 +126,7 @@ public final class PostgresAuditSink: AuditSink, Service {
         if expected > read.seq {
             missing = expected - read.seq
             logger.error("audit chain in PostgreSQL is shorter than this instance committed or its heartbeat kept: records were lost or removed; continuing after an audit.cut record",
-                         metadata: ["instance": "\(instance)", "chain_ends_at": "\(read.seq)", "expected_head": "\(expected)", "database": "\(store.activeHost)"])
+                         metadata: ["instance": "\(instance)", "chain_ends_at": .stringConvertible(read.seq), "expected_head": .stringConvertible(expected), "database": "\(store.activeHost)"])
             store.observer.auditChainCut(missingRecords: expected - read.seq)
         }
         head.withLock { $0 = (read.seq, read.link, switches) }

@@ -55,7 +55,7 @@ public final class PostgresControlStore: SharedControlStore, Service {
         do {
             try await readNew(strict: false)
         } catch {
-            logger.warning("a change was stored but not yet read back; the poll applies it", metadata: ["row": "\(written)", "error": "\(error)"])
+            logger.warning("a change was stored but not yet read back; the poll applies it", metadata: ["row": .stringConvertible(written), "error": "\(error)"])
         }
     }
 
@@ -103,7 +103,7 @@ public final class PostgresControlStore: SharedControlStore, Service {
                 } catch {
                     let problem = "tokend_control row \(id) is not a tokend event (\(error)); it was written by something else"
                     if strict { throw SharedStateUnavailable(problem) }
-                    logger.error("skipping a row that is not a tokend event", metadata: ["row": "\(id)", "error": "\(error)"])
+                    logger.error("skipping a row that is not a tokend event", metadata: ["row": .stringConvertible(id), "error": "\(error)"])
                     events.append((id, nil))
                 }
             }

@@ -110,7 +110,7 @@ public final class TokenService: Sendable {
     func logAuditHeads(unless logged: [AuditChainHead]? = nil) -> [AuditChainHead] {
         let heads = state.audit.chainHeads
         for head in heads where !(logged?.contains(head) ?? false) {
-            var metadata: Logger.Metadata = ["seq": "\(head.head.seq)", "link": "\(head.head.link)"]
+            var metadata: Logger.Metadata = ["seq": .stringConvertible(head.head.seq), "link": "\(head.head.link)"]
             if let instance = head.instance { metadata["instance"] = "\(instance)" }
             logger.notice("\(head.message)", metadata: metadata)
         }
@@ -134,8 +134,12 @@ public final class TokenService: Sendable {
         do throws(SecretsError) {
             let secrets = try SecretsLoader.load(path: path)
             let configuration = Self.configuration(secrets, maximumSkew: settings.maximumSkew, metrics: metrics)
-            current.withLock { $0 = configuration }
-            logger.notice("secrets reloaded", metadata: ["signing_keys": "\(secrets.signingKeys.count)", "callers": "\(secrets.callers.count)", "active_kid": "\(secrets.activeKey.kid)"])
+            let previous = current.withLock { current in
+                defer { current = configuration }
+                return current
+            }
+            for (caller, counter) in previous.issuedCounters where configuration.issuedCounters[caller] == nil { metrics.forget(counter) }
+            logger.notice("secrets reloaded", metadata: ["signing_keys": .stringConvertible(secrets.signingKeys.count), "callers": .stringConvertible(secrets.callers.count), "active_kid": "\(secrets.activeKey.kid)"])
             metrics.secretsLoaded(succeeded: true)
             return true
         } catch {

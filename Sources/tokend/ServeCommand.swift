@@ -193,10 +193,12 @@ struct ServeCommand: AsyncParsableCommand {
         try pid?.write()
         defer { pid?.remove() }
         do {
+            let startLogger = logger
             try await TokenServerApplication.run(service: service, tls: tls) { port in
                 let base = "\(scheme)://\(settings.host):\(port)"
                 if let devSecrets { Self.printDevBanner(devSecrets, base: base, auditLogPath: settings.auditLogPath) }
-                Console.out("tokend: listening on \(base)")
+                Console.out("tokend: listening on \(base)")  // for scripts and people, as it was
+                startLogger.notice("listening", metadata: ["url": "\(base)", "port": .stringConvertible(port)])  // in the log's own format
             }
         } catch {
             // A failed start (the port is taken, the address does not exist, unusable TLS files)
@@ -236,8 +238,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if auditLog.recovery.tornBytesCut > 0 {
             logger.warning("audit log: cut a torn last line left by a crash (never acknowledged)", metadata: [
-                "path": "\(path)", "bytes": "\(auditLog.recovery.tornBytesCut)",
-                "last_seq": "\(auditLog.recovery.lastSequence)"])
+                "path": "\(path)", "bytes": .stringConvertible(auditLog.recovery.tornBytesCut),
+                "last_seq": .stringConvertible(auditLog.recovery.lastSequence)])
         }
         return auditLog
     }

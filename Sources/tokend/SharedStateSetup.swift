@@ -69,7 +69,7 @@ struct SharedStateSetup {
                     try await SchemaMigrator.migrate(store)
                 }
                 logger.notice("shared state in PostgreSQL", metadata: [
-                    "database": "\(url)", "instance": "\(instance)", "schema_version": "\(outcome.to)",
+                    "database": "\(url)", "instance": "\(instance)", "schema_version": .stringConvertible(outcome.to),
                     "migrated_from": "\(outcome.from)"])
                 return
             } catch let error as SchemaMigrator.NewerSchema {

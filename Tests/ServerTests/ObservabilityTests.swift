@@ -21,7 +21,7 @@ struct ObservabilityTests {
         #expect(!types.isEmpty)
         for (family, type) in types {
             #expect(helped.contains(family), "\(family) has no HELP")
-            #expect(family.hasPrefix("tokend_"), "\(family) is not tokend's")
+            #expect(family.hasPrefix("tokend_") || family.hasPrefix("process_"), "\(family) is neither tokend's nor the standard process family")
             if type == "counter" { #expect(family.hasSuffix("_total"), "\(family)") }
             if family.contains("duration") { #expect(family.hasSuffix("_seconds"), "\(family)") }
         }
@@ -35,6 +35,41 @@ struct ObservabilityTests {
         }
         #expect(text.contains(#"tokend_http_requests_total{route="other",status="404"} 1"#))
         await fixture.server.stop()
+    }
+
+    /// The standard process families; series only for what exists (no database gauge without a
+    /// database, no caller's counter once a reload removed it); histogram bounds written alike;
+    /// JSON log values typed.
+    @Test func processFamiliesAndOnlySeriesThatExistAndTypedLogValues() async throws {
+        let fixture = try await Fixture.start(["--log-format", "json"])
+        _ = try await fixture.mint()
+        var text = try await HTTPTestClient.send("GET", fixture.base + "/metrics").text
+        for family in ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes",
+                       "process_open_fds", "process_max_fds", "process_start_time_seconds"] {
+            let value = text.split(separator: "\n").first { $0.hasPrefix(family + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+            #expect((value ?? 0) > 0, "\(family): \(String(describing: value))")
+        }
+        #expect(!text.contains("tokend_database_operations_in_flight"))
+        let bounds = text.split(separator: "\n").compactMap { line in line.range(of: #"le=""#).map { line[$0.upperBound...].prefix { $0 != "\"" } } }
+        #expect(!bounds.isEmpty && bounds.allSatisfy { $0 == "+Inf" || $0.contains(".") || $0.contains("e") }, "\(Set(bounds))")
+        #expect(text.contains(#"tokend_tokens_issued_total{caller="web"}"#))
+        // A reload that removes the caller removes its series.
+        let withoutWeb = SampleSecrets.toml.components(separatedBy: "[[callers]]").first! 
+            + "[[callers]]\nid = \"other\"\napi_key_sha256 = \"\(SHA256.hash("other-key-0123456789").hex)\"\ngrants = [\"chat\"]\n"
+        try withoutWeb.write(toFile: fixture.secretsPath, atomically: true, encoding: .utf8)
+        chmod(fixture.secretsPath, 0o600)
+        fixture.server.signal(SIGHUP)
+        let gone = try await SharedControlTests.secondsUntil {
+            !(try await HTTPTestClient.send("GET", fixture.base + "/metrics").text.contains(#"caller="web""#))
+        }
+        text = try await HTTPTestClient.send("GET", fixture.base + "/metrics").text
+        #expect(gone != nil, "\(text.split(separator: "\n").filter { $0.contains("web") })")
+        await fixture.server.stop()
+        let lines = fixture.server.stderr.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8)).objectValue }
+        let listening = try #require(lines.first { $0["message"] == .string("listening") })
+        #expect(listening["port"]?.integerValue == fixture.server.port)
+        let reloaded = try #require(lines.first { $0["message"] == .string("secrets reloaded") })
+        #expect(reloaded["callers"]?.integerValue == 1 && reloaded["signing_keys"]?.integerValue != nil, "\(reloaded)")
     }
 
     @Test func jsonAccessLogHasTheDocumentedFields() async throws {

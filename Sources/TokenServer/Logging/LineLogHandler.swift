@@ -22,7 +22,12 @@ public struct LineLogHandler: LogHandler {
         var line = LogLine(format: format, level: event.level.rawValue, message: event.message.description)
         let merged = event.metadata.map { metadata.merging($0) { $1 } } ?? metadata
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-            line.field(named: key, "\(value)")
+            // A number or a flag given as such (`.stringConvertible(count)`) stays one in JSON.
+            if case .stringConvertible(let typed) = value, typed is any BinaryInteger || typed is Double || typed is Bool {
+                line.field(named: key, raw: "\(typed)")
+            } else {
+                line.field(named: key, "\(value)")
+            }
         }
         line.finish { output.write($0, urgent: event.level >= .warning) }
     }

@@ -52,6 +52,22 @@ struct LogLine: ~Copyable {
         }
     }
 
+    /// A swift-log field whose value is a number or a flag: unquoted in both formats.
+    mutating func field(named key: String, raw value: String) {
+        switch format {
+        case .json:
+            writer.append(byte: UInt8(ascii: ","))
+            writer.string(key)
+            writer.append(byte: UInt8(ascii: ":"))
+            writer.raw(utf8: value)
+        case .text:
+            writer.append(byte: UInt8(ascii: " "))
+            writer.raw(utf8: String(decoding: key.utf8.filter(Self.isBare), as: UTF8.self))
+            writer.append(byte: UInt8(ascii: "="))
+            writer.raw(utf8: value)
+        }
+    }
+
     /// A whole number, unquoted in both formats.
     mutating func field(_ key: StaticString, integer: Int) {
         begin(key)

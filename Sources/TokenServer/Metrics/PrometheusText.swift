@@ -14,7 +14,8 @@ struct PrometheusText {
 
     mutating func histogram(_ name: String, labels: [(String, String)], bounds: [Double], cumulative: [Int], sum: Double) {
         for (index, count) in cumulative.enumerated() {
-            let bound = index < bounds.count ? Self.format(bounds[index]) : "+Inf"
+            // As swift-prometheus writes its bounds ("1.0", "0.005"), so that every histogram reads alike.
+            let bound = index < bounds.count ? "\(bounds[index])" : "+Inf"
             sample(name + "_bucket", labels: labels + [("le", bound)], value: Double(count))
         }
         sample(name + "_sum", labels: labels, value: sum)

@@ -16,7 +16,6 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
     private let commitDurations: [DurationHistogram]
     private let recordCounters: [Counter]
     private let databaseDurations = Mutex<[String: DurationHistogram]>([:])
-    private let databaseInFlight: Gauge
     private let refusedConnections: Counter
     private let droppedLogLines: Counter
     private let droppedAccessLines: Counter
@@ -42,7 +41,6 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
         recordCounters = ["ok", "error"].map {
             registry.makeCounter(descriptor: Self.family("tokend_audit_records_total", "Audit records written, or that failed to be written."), labels: [("result", $0)])
         }
-        databaseInFlight = registry.makeGauge(descriptor: Self.family("tokend_database_operations_in_flight", "Shared-state operations waiting on PostgreSQL now."))
         refusedConnections = registry.makeCounter(descriptor: Self.family("tokend_connections_refused_total", "Connections closed at once because their address held --max-connections-per-ip."), labels: [("reason", "per_address")])
         droppedLogLines = registry.makeCounter(descriptor: Self.family("tokend_log_lines_dropped_total", "Log lines dropped because stderr could not keep up."))
         droppedAccessLines = registry.makeCounter(descriptor: Self.family("tokend_access_log_lines_dropped_total", "Access-log lines not written because they were over --access-log-rate."))
@@ -56,6 +54,11 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
     /// `tokend_tokens_issued_total{caller}`; made when a secrets file is loaded.
     func issuedCounter(caller: String) -> Counter {
         registry.makeCounter(descriptor: Self.family("tokend_tokens_issued_total", "Tokens issued, by caller."), labels: [("caller", caller)])
+    }
+
+    /// A caller removed by a reload: its series go, so /metrics shows only callers that exist.
+    func forget(_ counter: Counter) {
+        registry.unregisterCounter(counter)
     }
 
     func authenticationFailed(_ reason: AuthenticationFailure.Reason) {
@@ -96,8 +99,10 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
         histogram.record(.nanoseconds(Int64(seconds * 1e9)))
     }
 
+    /// Made on first use: a series only with a database.
     public func operationsInFlight(_ count: Int) {
-        databaseInFlight.set(Double(count))
+        registry.makeGauge(descriptor: Self.family("tokend_database_operations_in_flight", "Shared-state operations waiting on PostgreSQL now."))
+            .set(Double(count))
     }
 
     public func dependencyChanged(_ dependency: String, up: Bool) {
@@ -166,6 +171,7 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
             text.family("tokend_audit_last_seq", type: "gauge", help: "The seq of the last record in the audit log file (its head; see audit verify --head).")
             text.sample("tokend_audit_last_seq", labels: [], value: Double(seq))
         }
+        ProcessMetrics.render(into: &text)
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         text.append(buffer)
