@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import TokenCore
 
 #if canImport(Glibc)
@@ -50,9 +51,22 @@ enum HTTPCall {
             case .connectTimeout: return "connect timed out (nothing answered within 3 s)"
             case .deadlineExceeded, .readTimeout: return "no answer in time"
             case .remoteConnectionClosed: return "the server closed the connection"
+            case .invalidURL: return "not a URL (it needs http:// or https://)"
             default: return "\(client)"
             }
         }
+        // TLS, in the operator's terms: BoringSSL's own text names a source file of this build.
+        if let tls = error as? NIOSSLError {
+            switch tls {
+            case .handshakeFailed(let underlying):
+                if "\(underlying)".contains("WRONG_VERSION_NUMBER") { return "the TLS handshake failed: the server does not speak TLS on this port (try http://)" }
+                if "\(underlying)".contains("CERTIFICATE_VERIFY_FAILED") { return "the TLS handshake failed: the server's certificate is not trusted" }
+                return "the TLS handshake failed"
+            default:
+                return "TLS failed (\(String(describing: tls).prefix { $0 != "(" }))"
+            }
+        }
+        if error is BoringSSLError { return "TLS failed" }
         return "\(error)"
     }
 

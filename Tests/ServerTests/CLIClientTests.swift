@@ -65,6 +65,17 @@ struct CLIClientTests {
         await fixture.server.stop()
     }
 
+    /// https:// against a plain listener, and a URL without a scheme: the cause in the user's
+    /// terms, not a TLS library's internals (nor a path of the build).
+    @Test func connectionErrorsSayWhatIsWrong() async throws {
+        let fixture = try await Fixture.start()
+        let tls = try Executables.run(Executables.tokend, ["health", "--url", fixture.base.replacingOccurrences(of: "http://", with: "https://")])
+        #expect(tls.status == 1 && tls.stderr.contains("does not speak TLS on this port") && !tls.stderr.contains(".build"), "\(tls.stderr)")
+        let bare = try Executables.run(Executables.tokend, ["health", "--url", "127.0.0.1:\(fixture.server.port)"])
+        #expect(bare.status == 2 && bare.stderr.contains("http://host:port"), "\(bare.stderr)")
+        await fixture.server.stop()
+    }
+
     @Test func healthExitsZeroOnlyWhenReady() async throws {
         let fixture = try await Fixture.start()
         let ready = try Executables.run(Executables.tokend, ["health", "--url", fixture.base])
