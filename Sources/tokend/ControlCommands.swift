@@ -82,7 +82,7 @@ struct BlockCommand: AsyncParsableCommand {
         abstract: "Block an identity on a running service: no caller gets a token for it.",
         discussion: """
             Its tokens issued so far stop being active at introspection. Needs the block permission. \
-            A Twilio-profile token is verified by Twilio, not by tokend: see the README on ending those.
+            A Twilio-profile token is verified by Twilio, not by tokend: docs/revocation-and-quotas.md says how to end those.
 
             Example:
               tokend block --url http://127.0.0.1:8080 --api-key "$KEY" --identity mallory --until 2026-12-04T00:00:00Z --reason "card testing"

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Runs the README's command blocks as written, so the README cannot drift from what works.
+"""Runs the documentation's command blocks as written — README.md, then every file in docs/ —
+so the documentation cannot drift from what works.
 
-A fenced block right after an HTML comment is run (or checked) by this script:
+A fenced block right after an HTML comment is run (or checked) by this script, wherever it lives:
 
     <!-- ci: dev -->         the opening block: its `serve --dev` line is started, and the curl
                              line the server prints is run as pasted (its `swift test` line is
                              .ci/run's own, checked to be there)
-    <!-- ci: NAME -->        a step of scenario NAME: every block of a scenario runs, in README
-                             order, in one bash (set -euo pipefail) from the repository's root;
+    <!-- ci: NAME -->        a step of scenario NAME: every block of a scenario runs, in document
+                             order (README.md, then docs/ by name), in one bash (set -euo pipefail) from the repository's root;
                              background jobs it starts are stopped at the end
     <!-- ci: file PATH -->   the block must equal the file PATH (a quoted config file)
 
@@ -16,7 +17,7 @@ Scenarios: `quickstart` (the README's "for real use": in the repository, as any 
 (install, keygen, directories, serve, mint, rotation, a new caller, audit rotation, verify; as
 root, on the system itself: it runs only with TOKEND_README_SYSTEM=1, which CI sets).
 
-    Tests/Readme/run_readme.py [README.md]
+    Tests/Readme/run_readme.py
 """
 import os
 import re
@@ -26,7 +27,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-README = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "README.md")
+DOCUMENTS = ["README.md"] + sorted(os.path.join("docs", name) for name in os.listdir(os.path.join(ROOT, "docs")) if name.endswith(".md"))
 MARK = re.compile(r"^<!-- ci: (\S+)(?: (\S+))? -->$")
 
 passes, failures = [], []
@@ -38,8 +39,15 @@ def check(condition, message):
 
 
 def blocks():
-    """(tag, argument, line number, text) for every marked fenced block."""
-    lines = open(README, encoding="utf-8").read().split("\n")
+    """(tag, argument, "FILE line N", text) for every marked fenced block of every document."""
+    found = []
+    for document in DOCUMENTS:
+        found += blocks_of(document)
+    return found
+
+
+def blocks_of(document):
+    lines = open(os.path.join(ROOT, document), encoding="utf-8").read().split("\n")
     found = []
     for index, line in enumerate(lines):
         mark = MARK.match(line.strip())
@@ -47,10 +55,10 @@ def blocks():
             continue
         fence = lines[index + 1] if index + 1 < len(lines) else ""
         if not fence.startswith("```"):
-            check(False, f"README line {index + 1}: a ci mark must be followed by a fenced block")
+            check(False, f"{document} line {index + 1}: a ci mark must be followed by a fenced block")
             continue
         end = next(j for j in range(index + 2, len(lines)) if lines[j].startswith("```"))
-        found.append((mark.group(1), mark.group(2), index + 2, "\n".join(lines[index + 2:end]) + "\n"))
+        found.append((mark.group(1), mark.group(2), f"{document} line {index + 2}", "\n".join(lines[index + 2:end]) + "\n"))
     return found
 
 
@@ -116,14 +124,14 @@ def run_scenario(name, steps):
               # Stop what the steps started in the background (the servers), and let them drain.
               "trap 'kill $(jobs -p) 2>/dev/null || true; wait || true' EXIT"]
     for line_number, text in steps:
-        script.append(f"echo '+ README.md line {line_number}' >&2")
+        script.append(f"echo '+ {line_number}' >&2")
         script.append(text)
     script.append(AFTERWARDS.get(name, ""))
     started = time.time()
     result = subprocess.run(["bash", "-c", "\n".join(script)], cwd=ROOT, input=INPUT.get(name), text=True,
                             env={**os.environ, **ENVIRONMENT.get(name, {})})
     check(result.returncode == 0,
-          f"scenario {name}: {len(steps)} README blocks ran as written ({time.time() - started:.0f} s)")
+          f"scenario {name}: {len(steps)} documented blocks ran as written ({time.time() - started:.0f} s)")
     remove_leftovers(name)
 
 
@@ -131,7 +139,7 @@ def run_dev(line_number, text):
     """The opening block: `swift run … serve --dev` and `swift test`."""
     commands = [line.split("#")[0].strip() for line in text.splitlines() if line.split("#")[0].strip()]
     serve = next((c for c in commands if " serve --dev" in c), None)
-    check(serve is not None, f"README.md line {line_number}: the opening block starts serve --dev")
+    check(serve is not None, f"{line_number}: the opening block starts serve --dev")
     check("swift test" in commands and "swift test" in open(os.path.join(ROOT, ".ci/run")).read().splitlines(),
           "the opening block's `swift test` is what .ci/run runs")
     if serve is None:
@@ -166,13 +174,13 @@ def main():
     for tag, argument, line_number, text in found:
         if tag == "file":
             with open(os.path.join(ROOT, argument), encoding="utf-8") as handle:
-                check(handle.read() == text, f"README.md line {line_number} quotes {argument} exactly")
+                check(handle.read() == text, f"{line_number} quotes {argument} exactly")
         elif tag == "dev":
             scenarios.setdefault("dev", []).append((line_number, text))
         else:
             scenarios.setdefault(tag, []).append((line_number, text))
     for name in ("dev", "quickstart", "operator", "twilio"):
-        check(name in scenarios, f"the README marks its {name} blocks")
+        check(name in scenarios, f"the documentation marks its {name} blocks")
     for line_number, text in scenarios.pop("dev", []):
         run_dev(line_number, text)
     for name, steps in scenarios.items():
@@ -184,7 +192,7 @@ def main():
             # Pasted twice in a row, in one shell: the first server must be gone (its port free)
             # when the first paste ends.
             run_scenario("quickstart", steps + steps)
-    print(f"README as written: {len(passes)} passed, {len(failures)} failed")
+    print(f"documentation as written: {len(passes)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
 

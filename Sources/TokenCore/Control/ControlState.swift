@@ -227,7 +227,7 @@ public final class ControlState: Sendable {
     }
 
     /// Expired entries go at most once a minute, on the request path's lock: the cost is one
-    /// pass over the tables (measured in the README's benchmarks), the alternative unbounded growth.
+    /// pass over the tables (measured in docs/benchmarks.md), the alternative unbounded growth.
     private static func purgeIfDue(_ tables: inout Tables, now: Int) {
         guard now - tables.lastPurge >= 60 else { return }
         tables.lastPurge = now

@@ -1,7 +1,7 @@
 /// The grants Twilio's server libraries write (twilio-python 9's `grants.py`, twilio-node's
 /// `AccessToken`), field by field, and what Twilio accepts in each: checked at mint time for a
 /// Twilio-profile token, so that a wrong SID or a misspelt field is a 400 naming it rather than
-/// error 20101 in the SDK. The README prints this table; a change here is a change there.
+/// error 20101 in the SDK. docs/tokens.md prints this table; a change here is a change there.
 public enum TwilioGrants {
     /// What a value must be.
     public indirect enum Rule: Sendable {
