@@ -37,10 +37,14 @@ public final class PostgresStore: Service, Sendable {
     /// every call's outcome.
     private let health: Mutex<HealthState>
     private let diagnosing = Atomic<Bool>(false)
+    /// Whether going down or up is the service's news (logged, observed). A one-job pool (a CLI
+    /// command, start-up) reports its failure once, as its own error, instead.
+    private let reportsHealth: Bool
 
     public init(url: DatabaseURL, applicationName: String, timeout: Duration, maximumConnections: Int = 16,
-                observer: any DatabaseObserver = .none, logger: Logger) throws(DatabaseURL.Invalid) {
+                observer: any DatabaseObserver = .none, reportsHealth: Bool = true, logger: Logger) throws(DatabaseURL.Invalid) {
         self.url = url
+        self.reportsHealth = reportsHealth
         self.timeout = timeout
         self.observer = observer
         self.logger = logger
@@ -111,7 +115,7 @@ public final class PostgresStore: Service, Sendable {
     var lastHealthyProbe: ContinuousClock.Instant? { health.withLock { $0.lastSuccess } }
 
     func markUp() {
-        guard health.withLock({ $0.probeSucceeded(at: .now) }) != nil else { return }
+        guard health.withLock({ $0.probeSucceeded(at: .now) }) != nil, reportsHealth else { return }
         observer.dependencyChanged("postgresql", up: true)
         logger.notice("PostgreSQL is up: a write probe committed", metadata: ["database": "\(url)"])
     }
@@ -132,7 +136,7 @@ public final class PostgresStore: Service, Sendable {
     }
 
     func markDown(_ reason: String) {
-        guard health.withLock({ $0.failed(reason, at: .now) }) != nil else { return }
+        guard health.withLock({ $0.failed(reason, at: .now) }) != nil, reportsHealth else { return }
         observer.dependencyChanged("postgresql", up: false)
         logger.error("PostgreSQL is down; requests that need it are refused at once until a probe succeeds",
                      metadata: ["database": "\(url)", "error": "\(reason)"])
@@ -269,7 +273,8 @@ extension PostgresStore {
     public static func withTemporaryClient<T: Sendable>(url: DatabaseURL, applicationName: String, timeout: Duration,
                                                         jobTimeout: Duration = .seconds(600), logger: Logger,
                                                         _ body: @escaping @Sendable (PostgresStore) async throws -> T) async throws -> T {
-        let store = try PostgresStore(url: url, applicationName: applicationName, timeout: timeout, maximumConnections: 2, logger: logger)
+        let store = try PostgresStore(url: url, applicationName: applicationName, timeout: timeout, maximumConnections: 2,
+                                      reportsHealth: false, logger: logger)
         do {
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask { try await store.run(); return nil }
