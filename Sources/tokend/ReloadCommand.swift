@@ -29,6 +29,12 @@ struct ReloadCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds to wait for the outcome.", valueName: "seconds"))
     var wait: Double = 10
 
+    func validate() throws {
+        guard wait > 0, wait <= 3600 else { throw ValidationError("--wait must be within 0…3600 seconds") }
+        // 0 and negative ids name process groups (kill(-1) is every process): one process only.
+        if let pid, pid <= 1 { throw ValidationError("--pid must be a process id greater than 1") }
+    }
+
     func run() async throws {
         let process = try target()
         let metrics = try Environment.baseURL(url, default: "http://127.0.0.1:8080") + "/metrics"

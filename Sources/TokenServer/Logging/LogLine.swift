@@ -38,33 +38,30 @@ struct LogLine: ~Copyable {
 
     /// A field whose key is not a literal (swift-log metadata).
     mutating func field(named key: String, _ value: String) {
+        begin(named: key)
         switch format {
-        case .json:
-            writer.append(byte: UInt8(ascii: ","))
-            writer.string(key)
-            writer.append(byte: UInt8(ascii: ":"))
-            writer.string(value)
-        case .text:
-            writer.append(byte: UInt8(ascii: " "))
-            writer.raw(utf8: String(decoding: key.utf8.filter(Self.isBare), as: UTF8.self))
-            writer.append(byte: UInt8(ascii: "="))
-            textValue(value)
+        case .json: writer.string(value)
+        case .text: textValue(value)
         }
     }
 
     /// A swift-log field whose value is a number or a flag: unquoted in both formats.
     mutating func field(named key: String, raw value: String) {
+        begin(named: key)
+        writer.raw(utf8: value)
+    }
+
+    /// The separator and a metadata key (in text, only its bare characters).
+    private mutating func begin(named key: String) {
         switch format {
         case .json:
             writer.append(byte: UInt8(ascii: ","))
             writer.string(key)
             writer.append(byte: UInt8(ascii: ":"))
-            writer.raw(utf8: value)
         case .text:
             writer.append(byte: UInt8(ascii: " "))
             writer.raw(utf8: String(decoding: key.utf8.filter(Self.isBare), as: UTF8.self))
             writer.append(byte: UInt8(ascii: "="))
-            writer.raw(utf8: value)
         }
     }
 
