@@ -60,7 +60,7 @@ struct ReloadCommand: AsyncParsableCommand {
     private func target() throws(CommandFailure) -> pid_t {
         if let pid { return pid }
         guard let path = Environment.resolve(pidFile, "TOKEND_PID_FILE") else { throw .usage("give --pid or --pid-file") }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 else {
             throw .usage("\(path) does not hold a process id")
         }
         return pid
