@@ -19,8 +19,9 @@ enum Environment {
     }
 
     /// tokend's base URL from `--url` or `TOKEND_URL` — the same meaning for every command —
-    /// without its trailing slash. A URL with a path (`http://host/v1/tokens`) is refused with
-    /// that explanation rather than answered by a bare 404 from `…/v1/tokens/v1/tokens`.
+    /// without its trailing slash. A base may have a path (tokend behind a proxy at `/tokend`),
+    /// but one that ends in an endpoint's (`http://host/v1/tokens`) is refused with that
+    /// explanation rather than answered by a bare 404 from `…/v1/tokens/v1/tokens`.
     static func baseURL(_ flag: String?, default fallback: String? = nil) throws(CommandFailure) -> String {
         guard let text = resolve(flag, "TOKEND_URL") ?? fallback else {
             throw .usage("missing --url (or the environment variable TOKEND_URL): tokend's base URL, e.g. http://127.0.0.1:8080")
@@ -29,8 +30,10 @@ enum Environment {
         guard let scheme = ["http://", "https://"].first(where: base.hasPrefix) else {
             throw .usage("--url / TOKEND_URL must be tokend's base URL, http://host:port or https://host:port (got \(String(text.prefix(200))))")
         }
-        if let slash = base.dropFirst(scheme.count).firstIndex(of: "/") {
-            throw .usage("--url / TOKEND_URL is tokend's base URL, \(base[..<slash]), not an endpoint's (\(String(base[slash...].prefix(100))) is added by each command)")
+        let endpoints = ["/v1/tokens", "/v1/tokens/revoke", "/v1/tokens/introspect", "/v1/identities/block", "/v1/identities/unblock",
+                         "/healthz", "/readyz", "/metrics", "/openapi.yaml"]
+        if let endpoint = endpoints.first(where: { base.dropFirst(scheme.count).hasSuffix($0) }) {
+            throw .usage("--url / TOKEND_URL is tokend's base URL, \(base.dropLast(endpoint.count)), not an endpoint's (\(endpoint) is added by each command)")
         }
         return base
     }

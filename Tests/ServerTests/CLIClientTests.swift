@@ -60,6 +60,9 @@ struct CLIClientTests {
             let endpoint = try Executables.run(Executables.tokend, command, environment: environment.merging(["TOKEND_URL": fixture.base + "/v1/tokens"]) { $1 })
             #expect(endpoint.status == 2 && endpoint.stderr.contains("is tokend's base URL, \(fixture.base), not an endpoint's"), "\(command): \(endpoint.stderr)")
         }
+        // A base with a path of its own (tokend behind a proxy at /tokend) is a base: asked, not refused.
+        let prefixed = try Executables.run(Executables.tokend, ["health", "--url", fixture.base + "/tokend"])
+        #expect(prefixed.status == 1 && prefixed.stderr.contains("/tokend/readyz"), "\(prefixed.stderr)")
         let trailing = try Executables.run(Executables.tokend, ["mint", "--url", fixture.base + "/", "--identity", "alice"], environment: environment)
         #expect(trailing.status == 0, "\(trailing.stderr)")
         await fixture.server.stop()
