@@ -58,3 +58,8 @@ enum Route: Int, CaseIterable, Sendable {
         }
     }
 }
+
+/// Every path tokend serves, from `Route`: the CLI refuses a base URL that ends in one.
+public enum TokenServerPaths {
+    public static let served = Route.allCases.filter { $0 != .unknown }.map(\.label)
+}

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import TokenServer
 
 /// Every flag can also come from the environment (`--secrets` or `TOKEND_SECRETS`), which is how
 /// containers and systemd units configure a program. A flag on the command line wins.
@@ -30,9 +31,7 @@ enum Environment {
         guard let scheme = ["http://", "https://"].first(where: base.hasPrefix) else {
             throw .usage("--url / TOKEND_URL must be tokend's base URL, http://host:port or https://host:port (got \(String(text.prefix(200))))")
         }
-        let endpoints = ["/v1/tokens", "/v1/tokens/revoke", "/v1/tokens/introspect", "/v1/identities/block", "/v1/identities/unblock",
-                         "/healthz", "/readyz", "/metrics", "/openapi.yaml"]
-        if let endpoint = endpoints.first(where: { base.dropFirst(scheme.count).hasSuffix($0) }) {
+        if let endpoint = TokenServerPaths.served.first(where: { base.dropFirst(scheme.count).hasSuffix($0) }) {
             throw .usage("--url / TOKEND_URL is tokend's base URL, \(base.dropLast(endpoint.count)), not an endpoint's (\(endpoint) is added by each command)")
         }
         return base
