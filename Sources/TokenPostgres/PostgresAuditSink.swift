@@ -85,7 +85,7 @@ public final class PostgresAuditSink: AuditSink, Service {
                 lines.append(ByteBuffer(bytes: line))
             }
             let statement = AuditInsertStatement(instance: instance, seqs: seqs, lines: lines)
-            try await store.run("audit_commit") { client in try await client.run(statement) }
+            try await store.run("audit_commit") { client in _ = try await client.commit(statement) }
             head.withLock { $0 = (seq, link, $0?.switches ?? store.hostSwitches) }
             committed.withLock { $0 = AuditVerifier.Head(seq: seq, link: link) }
             if missing != nil { cutReported.withLock { $0 = true } }

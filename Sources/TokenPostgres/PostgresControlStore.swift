@@ -49,7 +49,7 @@ public final class PostgresControlStore: SharedControlStore, Service {
         let statement = ControlInsertStatement(lines: events.map { ByteBuffer(bytes: $0.line()) },
                                                blockIdentities: events.map { $0.blockIdentity ?? "" }, liftsBlock: events.map(\.liftsBlock),
                                                keptUntil: events.map { $0.keptUntil ?? 0 })
-        let written = try await store.run("control_append") { client in try await client.one(statement) }
+        let written = try await store.run("control_append") { client in try await client.commitOne(statement) }
         // Read back at once: in force here before the answer. Once written, the change holds (the
         // poll applies it), so a failed read-back is reported but does not fail the change.
         do {
@@ -124,7 +124,7 @@ public final class PostgresControlStore: SharedControlStore, Service {
             identityLengths: batch.map { $0.identity?.key.windowSeconds ?? 0 },
             capacity: identityCapacity)
         do {
-            let codes = try await store.run("quota") { client in try await client.one(statement) }
+            let codes = try await store.run("quota") { client in try await client.commitOne(statement) }
             return .success(codes.map { code in
                 switch code {
                 case -1: .callerExceeded

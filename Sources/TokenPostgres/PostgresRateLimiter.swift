@@ -39,7 +39,7 @@ public final class PostgresRateLimiter: RateLimiting, Service {
             intervals: batch.map { 1 / $0.rate },
             bursts: batch.map { max($0.rate, 1) / $0.rate })
         do {
-            let waits = try await store.run("rate_limit") { client in try await client.one(statement) }
+            let waits = try await store.run("rate_limit") { client in try await client.commitOne(statement) }
             return .success(waits.map { $0 <= 0 ? nil : RetryAfter.seconds($0) })
         } catch {
             return .failure(error)

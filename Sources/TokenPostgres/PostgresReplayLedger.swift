@@ -46,7 +46,7 @@ public final class PostgresReplayLedger: ReplayLedger, Service {
             expiries: batch.map(\.claim.expiry), shares: batch.map { Int32(clamping: $0.share) },
             now: now, window: now - now % windowSeconds)
         do {
-            let rows = try await store.run("replay") { client in try await client.all(statement) }
+            let rows = try await store.run("replay") { client in try await client.commit(statement) }
             return .success(rows.map { _, code in code == 0 ? .fresh : code == 2 ? .shareExhausted : .replayed })
         } catch {
             return .failure(error)

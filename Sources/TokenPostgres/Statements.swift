@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import PostgresNIO
 import TokenCore
@@ -112,25 +113,53 @@ struct AuditInsertStatement: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> Row {}
 }
 
+/// A statement with nothing to do: run after a write on the same connection, it returns only
+/// once the write's transaction has committed (see `PostgresClient.commit`).
+struct CommitBarrierStatement: PostgresPreparedStatement {
+    static let sql = "SELECT 1"
+    typealias Row = Int
+
+    func makeBindings() throws -> PostgresBindings { PostgresBindings() }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
 extension PostgresClient {
-    /// Runs a prepared statement that returns exactly one row, and returns it. No row is an
-    /// error, never a default: a decision must not fail open.
-    func one<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> Statement.Row {
-        var result: Statement.Row?
-        for try await row in try await execute(statement) { result = row }
-        guard let result else { throw SharedStateUnavailable("\(Statement.self) returned no row") }
-        return result
+    /// Runs a prepared statement that writes, and returns its rows once its transaction has
+    /// committed — not merely once the statement completed.
+    ///
+    /// In the extended protocol a statement outside `BEGIN` commits after its CommandComplete,
+    /// when the server reaches Sync, and postgres-nio finishes the query at CommandComplete. The
+    /// server normally sends both together with ReadyForQuery, after the commit, but flushes the
+    /// CommandComplete early with anything it says first: an error at COMMIT (a deferred
+    /// constraint), or the notice of a backend stopped by an immediate shutdown or by another
+    /// backend's crash while the commit — or a synchronous standby's confirmation of it — was
+    /// still to come. Then the write is reported done and is not. A connection starts its next
+    /// query only after ReadyForQuery, so a trivial one on the same connection returns only if
+    /// the commit did (a failed commit closes the connection: the library takes an error after
+    /// CommandComplete as a protocol violation). One round trip per batch, not per request.
+    func commit<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] where Statement.Row: Sendable {
+        try await withConnection { connection in
+            var rows: [Statement.Row] = []
+            for try await row in try await connection.execute(statement, logger: Self.statementLogger) { rows.append(row) }
+            for try await _ in try await connection.execute(CommitBarrierStatement(), logger: Self.statementLogger) {}
+            return rows
+        }
     }
 
-    /// Runs a prepared statement and returns all its rows.
+    /// `commit` of a statement that returns exactly one row. No row is an error, never a
+    /// default: a decision must not fail open.
+    func commitOne<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> Statement.Row where Statement.Row: Sendable {
+        guard let row = try await commit(statement).last else { throw SharedStateUnavailable("\(Statement.self) returned no row") }
+        return row
+    }
+
+    /// Runs a prepared statement that only reads and returns all its rows.
     func all<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
         var rows: [Statement.Row] = []
         for try await row in try await execute(statement) { rows.append(row) }
         return rows
     }
 
-    /// Runs a prepared statement that returns no rows.
-    func run<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws {
-        for try await _ in try await execute(statement) {}
-    }
+    /// The statements' own events are not logged (the store records each call's outcome).
+    private static let statementLogger = Logger(label: "tokend.postgres.statement", factory: { _ in SwiftLogNoOpLogHandler() })
 }

@@ -103,6 +103,14 @@ import TokenCore
         let missing = (before + after).filter { !recorded.contains(SHA256.hash($0.token!).hex) }
         #expect(missing.isEmpty, "\(missing.count) of \(before.count + after.count) answered tokens have no record on the promoted server")
         #expect(!records.contains { $0["event"]?.stringValue == "audit.cut" })
+        if !missing.isEmpty {
+            // What a reader of a failed run needs: when the lost answers came, and both servers' words.
+            print("answered without a record on the promoted server, seconds after the stop: "
+                  + missing.map { String(format: "%.3f", Self.seconds($0.at - stoppedAt)) }.joined(separator: " "))
+            for (name, server) in [("primary", primary), ("standby", standby)] {
+                print("\(name) log:\n" + ((try? String(contentsOfFile: server.logPath, encoding: .utf8)) ?? "").suffix(3000))
+            }
+        }
         let verify = try fixture.tokend(["audit", "verify"])
         #expect(verify.status == 0 && verify.stdout.contains("instance a: ok"), "\(verify.stdout)\(verify.stderr)")
     }

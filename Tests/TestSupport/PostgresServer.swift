@@ -120,6 +120,7 @@ public final class PostgresServer: @unchecked Sendable {
         return "postgres://\(Self.user):\(encoded)@127.0.0.1:\(port)/\(database)" + (query.isEmpty ? "" : "?\(query)")
     }
 
+    public var logPath: String { directory + "/server.log" }
     public var certificatePath: String { directory + "/server.crt" }
 
     /// Runs SQL through psql and returns what it printed (unaligned, tuples only): as the
