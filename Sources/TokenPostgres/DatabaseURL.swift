@@ -54,7 +54,7 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
     public let targetSession: TargetSession
 
     public init(_ text: String) throws(Invalid) {
-        func invalid(_ why: String) -> Invalid { Invalid(description: "--database: \(why)") }
+        func invalid(_ why: String) -> Invalid { Invalid(description: "--database (or TOKEND_DATABASE_URL): \(why)") }
         let form = "not a URL of the form postgres://user:password@host:5432/database (percent-encode special characters in the password)"
         // The host list is read here; URLComponents, which knows one host, reads the rest with
         // the list replaced by its first entry.
@@ -199,7 +199,7 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         var tls = TLSConfiguration.makeClientConfiguration()
         if let rootCertificatePath {
             guard FileManager.default.isReadableFile(atPath: rootCertificatePath) else {
-                throw Invalid(description: "--database: sslrootcert \(rootCertificatePath) cannot be read")
+                throw Invalid(description: "--database (or TOKEND_DATABASE_URL): sslrootcert \(rootCertificatePath) cannot be read")
             }
             tls.trustRoots = .file(rootCertificatePath)
         }

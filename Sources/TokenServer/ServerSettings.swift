@@ -1,14 +1,18 @@
 import TokenCore
 
 /// How `tokend serve` runs: where it listens, where its secrets and audit log live.
+///
+/// Every field has its default here, and only here: the command line's help and
+/// `serve --print-config` read them from a default value.
 public struct ServerSettings: Sendable {
-    public var host: String
-    public var port: Int
+    public var host = "127.0.0.1"
+    public var port = 8080
     /// The secrets file; nil in `--dev` mode, which makes ephemeral secrets instead.
     public var secretsPath: String?
     /// The audit log file; nil when the audit goes to PostgreSQL alone.
-    public var auditLogPath: String?
-    public var auditSync: AuditLog.SyncMode
+    public var auditLogPath: String? = ServerSettings.defaultAuditLogPath
+    public static let defaultAuditLogPath = "tokend-audit.jsonl"
+    public var auditSync = AuditLog.SyncMode.durable
     /// The state journal (revocations, blocks, quota counts) of the embedded mode; nil with
     /// `--database`. By default beside the audit log.
     public var statePath: String?
@@ -16,17 +20,23 @@ public struct ServerSettings: Sendable {
     public var auditHeadInterval: Duration = .seconds(60)
     /// Per-identity quota counters held at most (`--identity-quota-capacity`).
     public var identityQuotaCapacity = ControlState.defaultIdentityQuotaCapacity
-    public var maximumSkew: Int
-    /// The scheme clients use to reach the service (`@target-uri` in RFC 9421 signatures):
-    /// `https` when tokend serves TLS itself or sits behind a TLS-terminating proxy.
-    public var publicScheme: String
-    /// The scheme of tokend's own listener when it differs from `publicScheme`: signatures over
-    /// either verify, so callers through a TLS ingress and callers inside the cluster (plain
-    /// HTTP to the Service) both sign the URL they call.
-    public var alternateScheme: String? {
-        let listener = tls == nil ? "http" : "https"
-        return listener == publicScheme ? nil : listener
+    public var maximumSkew = CallerAuthenticator.defaultMaximumSkew
+
+    public enum Scheme: String, Sendable, CaseIterable {
+        case http, https
     }
+
+    /// The scheme of tokend's own listener.
+    public var listenerScheme: Scheme { tls == nil ? .http : .https }
+    /// The scheme clients use to reach the service (`@target-uri` in RFC 9421 signatures), when
+    /// it is not the listener's: `https` behind a TLS-terminating proxy (`--public-scheme`).
+    public var publicScheme: Scheme?
+    /// The scheme signatures are checked against first.
+    public var clientScheme: Scheme { publicScheme ?? listenerScheme }
+    /// The listener's scheme when clients use another: signatures over either verify, so callers
+    /// through a TLS ingress and callers inside the cluster (plain HTTP to the Service) both sign
+    /// the URL they call.
+    public var alternateScheme: Scheme? { listenerScheme == clientScheme ? nil : listenerScheme }
     /// Connections held open at once; beyond it, new ones wait in the listen backlog, so a flood
     /// of idle connections cannot exhaust file descriptors.
     public var maximumConnections = 4096
@@ -65,15 +75,5 @@ public struct ServerSettings: Sendable {
 
     public static let maximumBodySize = 64 * 1024
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, secretsPath: String? = nil,
-                auditLogPath: String? = "tokend-audit.jsonl", auditSync: AuditLog.SyncMode = .durable,
-                maximumSkew: Int = CallerAuthenticator.defaultMaximumSkew, publicScheme: String = "http") {
-        self.host = host
-        self.port = port
-        self.secretsPath = secretsPath
-        self.auditLogPath = auditLogPath
-        self.auditSync = auditSync
-        self.maximumSkew = maximumSkew
-        self.publicScheme = publicScheme
-    }
+    public init() {}
 }

@@ -23,8 +23,8 @@ struct TokenEndpoint: Sendable {
 
     init(service: TokenService) {
         self.service = service
-        publicScheme = service.settings.publicScheme
-        alternateScheme = service.settings.alternateScheme
+        publicScheme = service.settings.clientScheme.rawValue
+        alternateScheme = service.settings.alternateScheme?.rawValue
     }
 
     /// What the request carries once its caller is known. A class: it is captured by every step's

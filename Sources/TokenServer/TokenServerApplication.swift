@@ -14,14 +14,7 @@ public enum TokenServerApplication {
                            onListening: @escaping @Sendable (_ port: Int) async -> Void) async throws {
         let settings = service.settings
         let server = HTTPServer(
-            configuration: .init(
-                host: settings.host, port: settings.port, tls: tls,
-                maximumConnections: settings.maximumConnections,
-                maximumConnectionsPerAddress: settings.maximumConnectionsPerAddress,
-                headerTimeout: TimeAmount(settings.headerTimeout),
-                requestTimeout: TimeAmount(settings.requestTimeout),
-                maximumBodySize: ServerSettings.maximumBodySize,
-                shutdownDelay: settings.shutdownDelay),
+            configuration: .init(settings, tls: tls),
             responder: TokenResponder(service: service),
             observer: AccessLog(metrics: service.metrics, format: settings.logFormat, level: service.logger.logLevel,
                                 linesPerSecond: settings.accessLogRate),

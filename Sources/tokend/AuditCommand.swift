@@ -176,13 +176,10 @@ struct AuditExportCommand: AsyncParsableCommand {
 
     @OptionGroup var databaseOptions: DatabaseOptions
 
-    @Option(help: ArgumentHelp("The instance whose chain to print. Env: TOKEND_INSTANCE.", valueName: "name"))
-    var instance: String?
+    @Option(ClientOptions.instance) var instance: String?
 
     func run() async throws {
-        guard let name = Environment.resolve(instance, "TOKEND_INSTANCE") else {
-            throw CommandFailure.usage("missing --instance (or the environment variable TOKEND_INSTANCE)")
-        }
+        let name = try ClientOptions.instance.value(instance)
         try await databaseOptions.withStore { store in
             try await PostgresAuditArchive.forEachLine(store, instance: name) { line in Console.write(bytes: line) }
         }

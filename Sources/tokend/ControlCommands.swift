@@ -20,8 +20,7 @@ struct RevokeCommand: AsyncParsableCommand {
 
     @OptionGroup var call: CallerCallOptions
 
-    @Option(help: ArgumentHelp("The token to revoke. Env: TOKEND_TOKEN.", valueName: "jwt"))
-    var token: String?
+    @Option(ClientOptions.token) var token: String?
 
     @Option(help: ArgumentHelp("Revoke by token id (the jti claim, or the mint response's jti).", valueName: "jti"))
     var jti: String?
@@ -35,7 +34,7 @@ struct RevokeCommand: AsyncParsableCommand {
 
     func run() async throws {
         var fields: [(String, String)] = []
-        if let token = Environment.resolve(token, "TOKEND_TOKEN") { fields.append(("token", token)) }
+        if let token = try ClientOptions.token.given(token) { fields.append(("token", token)) }
         if let jti { fields.append(("jti", jti)) }
         if let identity { fields.append(("identity", identity)) }
         guard fields.count == 1 else { throw CommandFailure.usage("give exactly one of --token, --jti or --identity") }
@@ -67,7 +66,7 @@ struct IntrospectCommand: AsyncParsableCommand {
     var token: String?
 
     func run() async throws {
-        guard let token = token ?? Environment.value("TOKEND_TOKEN") else { throw CommandFailure.usage("give the token to introspect") }
+        guard let token = try ClientOptions.token.given(token) else { throw CommandFailure.usage("give the token to introspect") }
         let answer = try await ControlCall.send([("token", token)], to: "/v1/tokens/introspect", with: call)
         guard case .object(let object)? = try? JSONParser.parse(answer), object["active"] == .bool(true) else {
             throw CommandFailure(status: .refused, message: "the token is not active")

@@ -11,27 +11,21 @@ import Glibc
 /// and `db`. The URL's password never reaches a log line or an error: everything prints the
 /// URL's redacted description.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .customLong("database"), help: ArgumentHelp(
-        "PostgreSQL URL, postgres://user:password@host:5432/db?sslmode=verify-full; several hosts as host1:5432,host2:5432 (target_session_attrs=read-write by default). Env: TOKEND_DATABASE_URL.", valueName: "url"))
-    var database: String?
+    static let urlSpec = OptionSpec.text(
+        "database", environment: "TOKEND_DATABASE_URL", valueName: "url",
+        "PostgreSQL URL, postgres://user:password@host:5432/db?sslmode=verify-full; several hosts as host1:5432,host2:5432 (target_session_attrs=read-write by default)")
+    static let timeoutSpec = OptionSpec.seconds("database-timeout", default: .seconds(2), in: 1...60,
+                                                "Seconds a database call may take before the request is refused with 503")
+    static let waitSpec = OptionSpec.seconds("database-wait", default: .seconds(30), in: 0...3600, note: "0 tries once",
+                                             "serve: seconds to keep trying to reach the database at start before exiting 2")
 
-    @Option(name: .customLong("database-timeout"), help: ArgumentHelp(
-        "Seconds a database call may take before the request is refused with 503 (default 2). Env: TOKEND_DATABASE_TIMEOUT.",
-        valueName: "seconds"))
-    var timeout: Int?
-
-    @Option(name: .customLong("database-wait"), help: ArgumentHelp(
-        "serve: seconds to keep trying to reach the database at start before exiting 2 (default 30; 0 tries once). Env: TOKEND_DATABASE_WAIT.",
-        valueName: "seconds"))
-    var wait: Int?
-
-    func waitDuration() throws(CommandFailure) -> Duration {
-        .seconds(try Environment.integer(wait, "--database-wait", "TOKEND_DATABASE_WAIT", in: 0...3600, default: 30))
-    }
+    @Option(Self.urlSpec) var database: String?
+    @Option(Self.timeoutSpec) var timeout: String?
+    @Option(Self.waitSpec) var wait: String?
 
     /// The parsed URL, or nil when neither the flag nor the variable is set.
     func url() throws(CommandFailure) -> DatabaseURL? {
-        guard let text = Environment.resolve(database, "TOKEND_DATABASE_URL") else { return nil }
+        guard let text = try Self.urlSpec.given(database) else { return nil }
         do {
             return try DatabaseURL(text)
         } catch {
@@ -40,12 +34,8 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     func requiredURL() throws(CommandFailure) -> DatabaseURL {
-        guard let url = try url() else { throw .usage("missing --database (or the environment variable TOKEND_DATABASE_URL)") }
+        guard let url = try url() else { throw .usage("missing \(Self.urlSpec.option) (or the environment variable \(Self.urlSpec.environment))") }
         return url
-    }
-
-    func timeoutDuration() throws(CommandFailure) -> Duration {
-        .seconds(try Environment.integer(timeout, "--database-timeout", "TOKEND_DATABASE_TIMEOUT", in: 1...60, default: 2))
     }
 
     /// Runs `body` with a short-lived pool, turning database failures into exit status 2.
@@ -54,7 +44,7 @@ struct DatabaseOptions: ParsableArguments {
         var logger = Logger(label: "tokend")
         logger.logLevel = .error
         do {
-            return try await PostgresStore.withTemporaryClient(url: url, applicationName: "tokend-cli", timeout: try timeoutDuration(),
+            return try await PostgresStore.withTemporaryClient(url: url, applicationName: "tokend-cli", timeout: try Self.timeoutSpec.value(timeout),
                                                                logger: logger, body)
         } catch let failure as CommandFailure {
             throw failure
@@ -67,12 +57,13 @@ struct DatabaseOptions: ParsableArguments {
 /// `--instance NAME` (`TOKEND_INSTANCE`): this replica's name in shared records; the host name
 /// by default, which a Kubernetes pod or a VM already makes unique.
 enum InstanceName {
-    static func resolve(_ flag: String?) throws(CommandFailure) -> String {
-        let name = Environment.resolve(flag, "TOKEND_INSTANCE") ?? hostName()
+    static func resolve(_ flag: String?, _ resolved: inout ResolvedOptions) throws(CommandFailure) -> String {
+        let name = try ServeOptions.instance.given(flag) ?? hostName()
         guard !name.isEmpty, name.utf8.count <= 128,
               name.unicodeScalars.allSatisfy({ $0.isASCII && !($0.properties.generalCategory == .control) && $0 != " " }) else {
             throw .usage("--instance must be 1…128 printable ASCII characters without spaces")
         }
+        resolved.note(ServeOptions.instance, flag, name)
         return name
     }
 

@@ -4,14 +4,9 @@ import TokenCore
 /// How a CLI command authenticates to a running tokend: an API key, or an RFC 9421 key id and
 /// HMAC secret.
 struct CallerCredentialOptions: ParsableArguments {
-    @Option(name: .customLong("api-key"), help: ArgumentHelp("Authenticate with this API key. Env: TOKEND_API_KEY.", valueName: "key"))
-    var apiKey: String?
-
-    @Option(name: .customLong("key-id"), help: ArgumentHelp("RFC 9421 key id (the caller id). Env: TOKEND_KEY_ID.", valueName: "id"))
-    var keyID: String?
-
-    @Option(name: .customLong("hmac-secret"), help: ArgumentHelp("RFC 9421 hmac-sha256 secret. Env: TOKEND_HMAC_SECRET.", valueName: "secret"))
-    var hmacSecret: String?
+    @Option(ClientOptions.apiKey) var apiKey: String?
+    @Option(ClientOptions.keyID) var keyID: String?
+    @Option(ClientOptions.hmacSecret) var hmacSecret: String?
 
     enum Credential {
         case apiKey(String)
@@ -19,9 +14,9 @@ struct CallerCredentialOptions: ParsableArguments {
     }
 
     func credential() throws(CommandFailure) -> Credential {
-        if let key = Environment.resolve(apiKey, "TOKEND_API_KEY") { return .apiKey(key) }
-        if let id = Environment.resolve(keyID, "TOKEND_KEY_ID") {
-            let secret = try Environment.require(hmacSecret, "--hmac-secret", "TOKEND_HMAC_SECRET")
+        if let key = try ClientOptions.apiKey.given(apiKey) { return .apiKey(key) }
+        if let id = try ClientOptions.keyID.given(keyID) {
+            let secret = try ClientOptions.hmacSecret.value(hmacSecret)
             return .signature(MessageSigner(keyID: id, secret: secret))
         }
         throw .usage("give --api-key, or --key-id with --hmac-secret")
@@ -31,8 +26,7 @@ struct CallerCredentialOptions: ParsableArguments {
 /// A running tokend and how to authenticate to it: `--url` and the caller's credentials, for
 /// every command that calls the HTTP API as a caller.
 struct CallerCallOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Base URL of a running tokend (http://127.0.0.1:8080). Env: TOKEND_URL.", valueName: "url"))
-    var url: String?
+    @Option(ClientOptions.url()) var url: String?
 
     @OptionGroup var credentials: CallerCredentialOptions
 

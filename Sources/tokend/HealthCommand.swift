@@ -13,8 +13,7 @@ struct HealthCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The service's base URL (default http://127.0.0.1:8080). Env: TOKEND_URL.", valueName: "url"))
-    var url: String?
+    @Option(ClientOptions.url(default: Environment.localBaseURL)) var url: String?
 
     @Option(help: ArgumentHelp("Seconds to keep asking until ready (0: ask once).", valueName: "seconds"))
     var wait: Double = 0
@@ -24,7 +23,7 @@ struct HealthCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let probe = try Environment.baseURL(url, default: "http://127.0.0.1:8080") + "/readyz"
+        let probe = try Environment.baseURL(url, default: Environment.localBaseURL) + "/readyz"
         let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
         while true {
             do {

@@ -24,40 +24,32 @@ struct MintCommand: AsyncParsableCommand {
 
     @OptionGroup var secretsOptions: SecretsOptions
 
-    @Option(help: ArgumentHelp("Base URL of a running tokend (http://127.0.0.1:8080). Env: TOKEND_URL.", valueName: "url"))
-    var url: String?
+    @Option(ClientOptions.url()) var url: String?
 
     @OptionGroup var credentials: CallerCredentialOptions
 
-    @Option(help: ArgumentHelp("Who the token is for (1…256 characters). Env: TOKEND_IDENTITY.", valueName: "id"))
-    var identity: String?
+    @Option(ClientOptions.identity) var identity: String?
 
-    @Option(name: .customLong("grant"), help: ArgumentHelp(
-        "A grant, repeatable: TYPE[:field=value,...]; a dotted field nests, true/false are booleans. Env: TOKEND_GRANTS (space-separated).",
-        valueName: "grant"))
-    var grants: [String] = []
+    @Option(name: .customLong(ClientOptions.grants.flag), help: ClientOptions.grants.help) var grants: [String] = []
 
-    @Option(help: ArgumentHelp("Lifetime: 3600, 90m, 2h, 1d. Clamped into 30m…24h. Env: TOKEND_TTL.", valueName: "duration"))
-    var ttl: String?
+    @Option(ClientOptions.ttl) var ttl: String?
 
-    @Option(name: .customLong("key"), help: ArgumentHelp("Sign with this kid instead of the active key. Env: TOKEND_KEY.", valueName: "kid"))
-    var keyID: String?
+    @Option(ClientOptions.signingKey) var keyID: String?
 
-    @Flag(help: "Print the JSON object of the HTTP API instead of the bare token. Env: TOKEND_JSON=1.")
-    var json = false
+    @Flag(ClientOptions.json) var json: Bool
 
     func run() async throws {
         let request = try tokenRequest()
-        if Environment.resolve(url, "TOKEND_URL") != nil {
+        if try ClientOptions.url().given(url) != nil {
             guard secretsOptions.secrets == nil else { throw CommandFailure.usage("give --url or --secrets, not both") }
             try await mintRemotely(request, base: try Environment.baseURL(url))
             return
         }
         let secrets = try secretsOptions.load()
+        let signingKey = try ClientOptions.signingKey.given(keyID)
         let issued: IssuedToken
         do {
-            issued = try TokenIssuer(secrets: secrets).issue(
-                request, for: .operator(keyID: Environment.resolve(keyID, "TOKEND_KEY")), now: WallClock.now())
+            issued = try TokenIssuer(secrets: secrets).issue(request, for: .operator(keyID: signingKey), now: WallClock.now())
         } catch {
             throw CommandFailure.refused(error.message)
         }
@@ -65,9 +57,9 @@ struct MintCommand: AsyncParsableCommand {
     }
 
     func tokenRequest() throws(CommandFailure) -> TokenRequest {
-        let identity = try Environment.require(identity, "--identity", "TOKEND_IDENTITY")
+        let identity = try ClientOptions.identity.value(identity)
         var ttlSeconds: Int?
-        if let text = Environment.resolve(ttl, "TOKEND_TTL") {
+        if let text = try ClientOptions.ttl.given(ttl) {
             do {
                 ttlSeconds = try DurationParser.seconds(text)
             } catch {
@@ -76,7 +68,7 @@ struct MintCommand: AsyncParsableCommand {
             guard ttlSeconds! > 0 else { throw .usage("--ttl must be greater than 0") }
         }
         let specs = grants.isEmpty
-            ? (Environment.value("TOKEND_GRANTS")?.split(separator: " ").map(String.init) ?? [])
+            ? (Environment.value(ClientOptions.grants.environment)?.split(separator: " ").map(String.init) ?? [])
             : grants
         do {
             return TokenRequest(identity: identity, ttl: ttlSeconds, grants: .object(try GrantSpec.parse(specs)))
@@ -100,12 +92,12 @@ struct MintCommand: AsyncParsableCommand {
         if case .array(let warnings)? = response["warnings"] {
             for case .string(let warning) in warnings { Console.error("warning: \(warning)") }
         }
-        Console.out(Environment.flag(json, "TOKEND_JSON") ? String(decoding: answer.body, as: UTF8.self) : token)
+        Console.out(ClientOptions.json.isOn(json) ? String(decoding: answer.body, as: UTF8.self) : token)
     }
 
     func report(_ issued: IssuedToken) {
         for warning in issued.warnings { Console.error("warning: \(warning)") }
-        if Environment.flag(json, "TOKEND_JSON") {
+        if ClientOptions.json.isOn(json) {
             Console.out(String(decoding: issued.responseJSON(), as: UTF8.self))
         } else {
             Console.out(issued.token)

@@ -20,11 +20,9 @@ struct ReloadCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The tokend process.", valueName: "pid"))
     var pid: Int32?
 
-    @Option(name: .customLong("pid-file"), help: ArgumentHelp("A file holding the process id (serve --pid-file). Env: TOKEND_PID_FILE.", valueName: "path"))
-    var pidFile: String?
+    @Option(ClientOptions.pidFile) var pidFile: String?
 
-    @Option(help: ArgumentHelp("Its base URL (default http://127.0.0.1:8080). Env: TOKEND_URL.", valueName: "url"))
-    var url: String?
+    @Option(ClientOptions.url(default: Environment.localBaseURL)) var url: String?
 
     @Option(help: ArgumentHelp("Seconds to wait for the outcome.", valueName: "seconds"))
     var wait: Double = 10
@@ -37,7 +35,7 @@ struct ReloadCommand: AsyncParsableCommand {
 
     func run() async throws {
         let process = try target()
-        let metrics = try Environment.baseURL(url, default: "http://127.0.0.1:8080") + "/metrics"
+        let metrics = try Environment.baseURL(url, default: Environment.localBaseURL) + "/metrics"
         let before = try await Self.reloadState(metrics)
         guard kill(process, SIGHUP) == 0 else {
             throw CommandFailure.refused("cannot signal process \(process): \(String(cString: strerror(errno)))")
@@ -59,7 +57,7 @@ struct ReloadCommand: AsyncParsableCommand {
 
     private func target() throws(CommandFailure) -> pid_t {
         if let pid { return pid }
-        guard let path = Environment.resolve(pidFile, "TOKEND_PID_FILE") else { throw .usage("give --pid or --pid-file") }
+        guard let path = try ClientOptions.pidFile.given(pidFile) else { throw .usage("give --pid or --pid-file") }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 else {
             throw .usage("\(path) does not hold a process id")
         }

@@ -3,13 +3,13 @@ import TokenCore
 
 /// `--secrets PATH` (or `TOKEND_SECRETS`), shared by the commands that read the secrets file.
 struct SecretsOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The secrets file (TOML). Env: TOKEND_SECRETS.", valueName: "path"))
-    var secrets: String?
+    static let spec = OptionSpec.text("secrets", valueName: "path", "The secrets file (TOML)")
+    @Option(Self.spec) var secrets: String?
 
-    var path: String? { Environment.resolve(secrets, "TOKEND_SECRETS") }
+    var path: String? { try? Self.spec.given(secrets) }
 
     func load() throws(CommandFailure) -> Secrets {
-        let path = try Environment.require(secrets, "--secrets", "TOKEND_SECRETS")
+        let path = try Self.spec.value(secrets)
         do {
             return try SecretsLoader.load(path: path)
         } catch {

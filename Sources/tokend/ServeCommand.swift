@@ -30,120 +30,54 @@ struct ServeCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var secretsOptions: SecretsOptions
-
-    /// The defaults the help text names: ServerSettings' own.
-    private static let defaults = ServerSettings()
-
-    @Option(help: ArgumentHelp("Address to bind (default \(defaults.host)). Env: TOKEND_HOST.", valueName: "host"))
-    var host: String?
-
-    @Option(help: ArgumentHelp("Port to listen on (default \(defaults.port); 0: any free port). Env: TOKEND_PORT.", valueName: "port"))
-    var port: Int?
-
-    @Option(name: .customLong("audit-log"), help: ArgumentHelp(
-        "The audit log (JSON Lines; default \(defaults.auditLogPath ?? "-"), and none with --database unless given). Env: TOKEND_AUDIT_LOG.", valueName: "path"))
-    var auditLog: String?
-
-    @Option(name: .customLong("state-file"), help: ArgumentHelp(
-        "The state journal: revocations, blocks and quota counts, synced before each answer (default: tokend-state.jsonl beside the audit log; not used with --database). Env: TOKEND_STATE_FILE.",
-        valueName: "path"))
-    var stateFile: String?
-
-    @Option(name: .customLong("identity-quota-capacity"), help: ArgumentHelp(
-        "Per-identity quota counters held at most (default 200000); when full, mints that need a new one are refused. Env: TOKEND_IDENTITY_QUOTA_CAPACITY.",
-        valueName: "count"))
-    var identityQuotaCapacity: Int?
-
-    @Option(name: .customLong("audit-sync"), help: ArgumentHelp(
-        "durable (fdatasync before every answer, the default) or none (write only; survives a crash of tokend, not of the machine). Env: TOKEND_AUDIT_SYNC.",
-        valueName: "mode"))
-    var auditSync: String?
-
-    @Option(name: .customLong("audit-head-interval"), help: ArgumentHelp(
-        "Seconds between \"audit head\" log lines (default 60; only when a chain moved), kept outside the chain for audit verify --head/--heads. Env: TOKEND_AUDIT_HEAD_INTERVAL.",
-        valueName: "seconds"))
-    var auditHeadInterval: Double?
-
-    @Option(name: .customLong("max-skew"), help: ArgumentHelp(
-        "Seconds a signature's created may differ from the server clock (default \(defaults.maximumSkew)). Env: TOKEND_MAX_SKEW.", valueName: "seconds"))
-    var maxSkew: Int?
-
-    @Option(name: .customLong("public-scheme"), help: ArgumentHelp(
-        "The scheme clients use to reach tokend, for @target-uri in signatures: http, or https behind a TLS-terminating proxy. Env: TOKEND_PUBLIC_SCHEME.",
-        valueName: "scheme"))
-    var publicScheme: String?
-
-    @Option(name: .customLong("max-connections"), help: ArgumentHelp(
-        "Connections held at once (default 4096); more wait in the listen backlog. Env: TOKEND_MAX_CONNECTIONS.", valueName: "count"))
-    var maxConnections: Int?
-
-    @Option(name: .customLong("max-connections-per-ip"), help: ArgumentHelp(
-        "Connections held at once from one address (default 256); more are closed at once. Env: TOKEND_MAX_CONNECTIONS_PER_IP.",
-        valueName: "count"))
-    var maxConnectionsPerIP: Int?
-
-    @Option(name: .customLong("header-timeout"), help: ArgumentHelp(
-        "Seconds a connection may take to send a whole request head, from opening or its last answer (default 10). Env: TOKEND_HEADER_TIMEOUT.",
-        valueName: "seconds"))
-    var headerTimeout: Double?
-
-    @Option(name: .customLong("request-timeout"), help: ArgumentHelp(
-        "Seconds a connection may take to send a whole request, head and body, from opening or its last answer (default 30); a late body is answered 408. Env: TOKEND_REQUEST_TIMEOUT.",
-        valueName: "seconds"))
-    var requestTimeout: Double?
-
-    @Option(name: .customLong("access-log-rate"), help: ArgumentHelp(
-        "Access-log lines written per second at most (default 1000); the rest are counted and summarised (dropped=N). Env: TOKEND_ACCESS_LOG_RATE.",
-        valueName: "lines"))
-    var accessLogRate: Int?
-
-    @Option(name: .customLong("shutdown-delay"), help: ArgumentHelp(
-        "Seconds /readyz reports draining, still serving, before the listener closes on SIGTERM (default 5, 0 with --dev). Env: TOKEND_SHUTDOWN_DELAY.",
-        valueName: "seconds"))
-    var shutdownDelay: Double?
-
-    @Option(name: .customLong("log-format"), help: ArgumentHelp("text (logfmt, the default) or json, one line per event on stderr. Env: TOKEND_LOG_FORMAT.",
-                                                                valueName: "format"))
-    var logFormat: String?
-
-    @Option(name: .customLong("log-level"), help: ArgumentHelp(
-        "trace, debug, info (the default; one line per request), notice, warning, error or critical. Env: TOKEND_LOG_LEVEL.",
-        valueName: "level"))
-    var logLevel: String?
-
-    @Option(name: .customLong("watch-secrets"), help: ArgumentHelp(
-        "Seconds between checks of the secrets file: reload it when it changes, as SIGHUP does (default 0: only on SIGHUP). Env: TOKEND_WATCH_SECRETS.",
-        valueName: "seconds"))
-    var watchSecrets: Double?
-
-    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("PEM certificate chain: serve HTTPS directly. Env: TOKEND_TLS_CERT.", valueName: "pem"))
-    var tlsCert: String?
-
-    @Option(name: .customLong("tls-key"), help: ArgumentHelp("PEM private key for --tls-cert. Env: TOKEND_TLS_KEY.", valueName: "pem"))
-    var tlsKey: String?
-
+    @Option(ServeOptions.host) var host: String?
+    @Option(ServeOptions.port) var port: String?
+    @Option(ServeOptions.auditLog) var auditLog: String?
+    @Option(ServeOptions.stateFile) var stateFile: String?
+    @Option(ServeOptions.identityQuotaCapacity) var identityQuotaCapacity: String?
+    @Option(ServeOptions.auditSync) var auditSync: String?
+    @Option(ServeOptions.auditHeadInterval) var auditHeadInterval: String?
+    @Option(ServeOptions.maxSkew) var maxSkew: String?
+    @Option(ServeOptions.publicScheme) var publicScheme: String?
+    @Option(ServeOptions.maxConnections) var maxConnections: String?
+    @Option(ServeOptions.maxConnectionsPerIP) var maxConnectionsPerIP: String?
+    @Option(ServeOptions.headerTimeout) var headerTimeout: String?
+    @Option(ServeOptions.requestTimeout) var requestTimeout: String?
+    @Option(ServeOptions.accessLogRate) var accessLogRate: String?
+    @Option(ServeOptions.shutdownDelay) var shutdownDelay: String?
+    @Option(ServeOptions.logFormat) var logFormat: String?
+    @Option(ServeOptions.logLevel) var logLevel: String?
+    @Option(ServeOptions.watchSecrets) var watchSecrets: String?
+    @Option(ServeOptions.tlsCert) var tlsCert: String?
+    @Option(ServeOptions.tlsKey) var tlsKey: String?
     @OptionGroup var databaseOptions: DatabaseOptions
-
-    @Option(help: ArgumentHelp(
-        "This replica's name in shared records (default: the host name). Env: TOKEND_INSTANCE.", valueName: "name"))
-    var instance: String?
-
-    @Flag(help: "Ephemeral secrets and one caller, for development; binds 127.0.0.1 only. Env: TOKEND_DEV=1.")
-    var dev = false
+    @Option(ServeOptions.instance) var instance: String?
+    @Flag(ServeOptions.dev) var dev: Bool
 
     @Flag(help: "With --dev: the ephemeral key is a made-up Twilio API key, so tokens are in Twilio's layout (Twilio itself refuses them).")
     var twilio = false
 
-    @Option(name: .customLong("pid-file"), help: ArgumentHelp(
-        "Write this process's id here once it listens (removed at exit), for signals that must reach this instance only: kill -HUP \"$(cat PATH)\". Env: TOKEND_PID_FILE.",
-        valueName: "path"))
-    var pidFile: String?
+    @Option(ServeOptions.pidFile) var pidFile: String?
+
+    @Flag(name: .customLong("print-config"), help: "Print what every option resolved to and where it came from (flag, variable or default), then exit without starting.")
+    var printConfig = false
 
     func run() async throws {
-        let isDev = Environment.flag(dev, "TOKEND_DEV")
+        let isDev = ServeOptions.dev.isOn(dev)
         let database = try databaseOptions.url()
-        let settings = try settings(dev: isDev, database: database != nil)
-        let level = try resolvedLogLevel()
+        var resolved = ResolvedOptions()
+        let settings = try settings(dev: isDev, database: database != nil, &resolved)
+        let level = try resolved.value(ServeOptions.logLevel, logLevel)
+        let instanceName = try InstanceName.resolve(instance, &resolved)
+        let databaseTimeout = try resolved.value(DatabaseOptions.timeoutSpec, databaseOptions.timeout)
+        let databaseWait = try resolved.value(DatabaseOptions.waitSpec, databaseOptions.wait)
+        let pidPath = try resolved.given(ServeOptions.pidFile, pidFile)
+        if printConfig {
+            resolved.note(DatabaseOptions.urlSpec, databaseOptions.database, database.map { "\($0)" })
+            resolved.note(SecretsOptions.spec, secretsOptions.secrets, settings.secretsPath)
+            for line in resolved.lines { Console.out(line) }
+            return
+        }
         var logger = Logger(label: "tokend") { _ in LineLogHandler(format: settings.logFormat) }
         logger.logLevel = level
         defer { LogOutput.standardError.flush() }
@@ -159,8 +93,8 @@ struct ServeCommand: AsyncParsableCommand {
         defer { auditLog?.close() }
         let shared: SharedStateSetup
         if let database {
-            shared = try await SharedStateSetup.postgres(database, instance: try InstanceName.resolve(instance), timeout: try databaseOptions.timeoutDuration(),
-                                                         wait: try databaseOptions.waitDuration(), settings: settings, secrets: secrets, auditLog: auditLog, metrics: metrics, logger: logger)
+            shared = try await SharedStateSetup.postgres(database, instance: instanceName, timeout: databaseTimeout,
+                                                         wait: databaseWait, settings: settings, secrets: secrets, auditLog: auditLog, metrics: metrics, logger: logger)
         } else if let auditLog {
             shared = SharedStateSetup(state: .embedded(audit: auditLog))
         } else {
@@ -180,7 +114,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let service = TokenService(settings: settings, secrets: secrets, state: shared.state, control: control, stateServices: shared.services,
                                    stateReadiness: shared.readiness, metrics: metrics, logger: logger)
-        let scheme = settings.tls == nil ? "http" : "https"
+        let scheme = settings.listenerScheme.rawValue
         let tls: NIOSSLContext?
         do {
             tls = try TokenServerApplication.tlsContext(settings.tls)
@@ -189,7 +123,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // Written before the listener opens (a file that cannot be written stops the start: the
         // operator's signals would go nowhere), removed however the service stops.
-        let pid = Environment.resolve(pidFile, "TOKEND_PID_FILE").map(PIDFile.init)
+        let pid = pidPath.map(PIDFile.init)
         try pid?.write()
         defer { pid?.remove() }
         do {
@@ -218,14 +152,6 @@ struct ServeCommand: AsyncParsableCommand {
         logger.notice("stopped")
     }
 
-    private func resolvedLogLevel() throws(CommandFailure) -> Logger.Level {
-        guard let text = Environment.resolve(logLevel, "TOKEND_LOG_LEVEL") else { return .info }
-        guard let level = Logger.Level(rawValue: text.lowercased()) else {
-            throw .usage("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        return level
-    }
-
     private static func openAuditLog(_ path: String, _ settings: ServerSettings, _ secrets: Secrets, _ metrics: ServerMetrics,
                                      _ logger: Logger) throws(CommandFailure) -> AuditLog {
         let auditLog: AuditLog
@@ -244,64 +170,52 @@ struct ServeCommand: AsyncParsableCommand {
         return auditLog
     }
 
-    private func settings(dev: Bool, database: Bool) throws(CommandFailure) -> ServerSettings {
+    private func settings(dev: Bool, database: Bool, _ resolved: inout ResolvedOptions) throws(CommandFailure) -> ServerSettings {
         var settings = ServerSettings()
-        settings.host = Environment.resolve(host, "TOKEND_HOST") ?? "127.0.0.1"
+        settings.host = try resolved.value(ServeOptions.host, host)
         if dev, !["127.0.0.1", "localhost", "::1"].contains(settings.host) {
             throw .usage("--dev binds 127.0.0.1 only: its secrets are printed on the terminal")
         }
-        settings.port = try Environment.integer(port, "--port", "TOKEND_PORT", in: 0...65535, default: settings.port)
+        settings.port = try resolved.value(ServeOptions.port, port)
         if dev, secretsOptions.secrets != nil {
             throw .usage("--dev makes its own ephemeral secrets: give --dev or --secrets, not both")
         }
-        if !dev, Environment.resolve(secretsOptions.secrets, "TOKEND_SECRETS") == nil {
+        if !dev, secretsOptions.path == nil, !printConfig {
             throw .usage("missing --secrets (or TOKEND_SECRETS): make a secrets file with `tokend keygen > secrets.toml`, or try it with `tokend serve --dev`")
         }
-        settings.secretsPath = dev ? nil : try Environment.require(secretsOptions.secrets, "--secrets", "TOKEND_SECRETS")
+        settings.secretsPath = dev ? nil : secretsOptions.path
         // With a database the file is optional: written only when asked for.
-        settings.auditLogPath = Environment.resolve(auditLog, "TOKEND_AUDIT_LOG") ?? (database ? nil : "tokend-audit.jsonl")
+        settings.auditLogPath = try ServeOptions.auditLog.given(auditLog) ?? (database ? nil : ServerSettings.defaultAuditLogPath)
+        resolved.note(ServeOptions.auditLog, auditLog, settings.auditLogPath)
+        let statePath = try ServeOptions.stateFile.given(stateFile)
         if !database {
             let besideAuditLog = settings.auditLogPath.flatMap { path in path.lastIndex(of: "/").map { String(path[...$0]) } } ?? ""
-            settings.statePath = Environment.resolve(stateFile, "TOKEND_STATE_FILE") ?? besideAuditLog + "tokend-state.jsonl"
-        } else if Environment.resolve(stateFile, "TOKEND_STATE_FILE") != nil {
+            settings.statePath = statePath ?? besideAuditLog + "tokend-state.jsonl"
+        } else if statePath != nil {
             throw .usage("--state-file is for the embedded mode; with --database there is no state file")
         }
-        settings.identityQuotaCapacity = try Environment.integer(identityQuotaCapacity, "--identity-quota-capacity", "TOKEND_IDENTITY_QUOTA_CAPACITY",
-                                                                 in: 1...100_000_000, default: settings.identityQuotaCapacity)
-        if let text = Environment.resolve(auditSync, "TOKEND_AUDIT_SYNC") {
-            guard let mode = AuditLog.SyncMode(rawValue: text) else { throw .usage("--audit-sync must be durable or none") }
-            settings.auditSync = mode
-        }
-        settings.maximumSkew = try Environment.integer(maxSkew, "--max-skew", "TOKEND_MAX_SKEW", in: 1...86400,
-                                                       default: settings.maximumSkew)
-        settings.maximumConnections = try Environment.integer(maxConnections, "--max-connections", "TOKEND_MAX_CONNECTIONS",
-                                                              in: 1...1_000_000, default: settings.maximumConnections)
-        switch (Environment.resolve(tlsCert, "TOKEND_TLS_CERT"), Environment.resolve(tlsKey, "TOKEND_TLS_KEY")) {
+        resolved.note(ServeOptions.stateFile, stateFile, settings.statePath)
+        settings.identityQuotaCapacity = try resolved.value(ServeOptions.identityQuotaCapacity, identityQuotaCapacity)
+        settings.auditSync = try resolved.value(ServeOptions.auditSync, auditSync)
+        settings.maximumSkew = try resolved.value(ServeOptions.maxSkew, maxSkew)
+        settings.maximumConnections = try resolved.value(ServeOptions.maxConnections, maxConnections)
+        switch (try resolved.given(ServeOptions.tlsCert, tlsCert), try resolved.given(ServeOptions.tlsKey, tlsKey)) {
         case (nil, nil): break
         case (let cert?, let key?): settings.tls = .init(certificateChainPath: cert, privateKeyPath: key)
         default: throw .usage("--tls-cert and --tls-key go together")
         }
-        settings.maximumConnectionsPerAddress = try Environment.integer(
-            maxConnectionsPerIP, "--max-connections-per-ip", "TOKEND_MAX_CONNECTIONS_PER_IP", in: 1...1_000_000,
-            default: settings.maximumConnectionsPerAddress)
-        settings.headerTimeout = try Environment.seconds(headerTimeout, "--header-timeout", "TOKEND_HEADER_TIMEOUT", in: 0.001...3600,
-                                                         default: settings.headerTimeout)
-        settings.requestTimeout = try Environment.seconds(requestTimeout, "--request-timeout", "TOKEND_REQUEST_TIMEOUT", in: 0.001...3600,
-                                                          default: settings.requestTimeout)
-        settings.accessLogRate = try Environment.integer(accessLogRate, "--access-log-rate", "TOKEND_ACCESS_LOG_RATE", in: 1...1_000_000,
-                                                         default: settings.accessLogRate)
-        settings.auditHeadInterval = try Environment.seconds(auditHeadInterval, "--audit-head-interval", "TOKEND_AUDIT_HEAD_INTERVAL", in: 0.1...86400,
-                                                             default: settings.auditHeadInterval)
-        settings.shutdownDelay = try Environment.seconds(shutdownDelay, "--shutdown-delay", "TOKEND_SHUTDOWN_DELAY", in: 0...3600,
-                                                         default: dev ? .zero : settings.shutdownDelay)
-        let watchInterval = try Environment.seconds(watchSecrets, "--watch-secrets", "TOKEND_WATCH_SECRETS", in: 0...86400, default: .zero)
+        settings.maximumConnectionsPerAddress = try resolved.value(ServeOptions.maxConnectionsPerIP, maxConnectionsPerIP)
+        settings.headerTimeout = try resolved.value(ServeOptions.headerTimeout, headerTimeout)
+        settings.requestTimeout = try resolved.value(ServeOptions.requestTimeout, requestTimeout)
+        settings.accessLogRate = try resolved.value(ServeOptions.accessLogRate, accessLogRate)
+        settings.auditHeadInterval = try resolved.value(ServeOptions.auditHeadInterval, auditHeadInterval)
+        settings.shutdownDelay = try ServeOptions.shutdownDelay.given(shutdownDelay) ?? (dev ? .zero : settings.shutdownDelay)
+        resolved.note(ServeOptions.shutdownDelay, shutdownDelay, ServeOptions.shutdownDelay.show(settings.shutdownDelay))
+        let watchInterval = try resolved.value(ServeOptions.watchSecrets, watchSecrets)
         settings.secretsWatchInterval = watchInterval == .zero ? nil : watchInterval
-        if let text = Environment.resolve(logFormat, "TOKEND_LOG_FORMAT") {
-            guard let format = LogFormat(rawValue: text) else { throw .usage("--log-format must be text or json") }
-            settings.logFormat = format
-        }
-        settings.publicScheme = Environment.resolve(publicScheme, "TOKEND_PUBLIC_SCHEME") ?? (settings.tls == nil ? "http" : "https")
-        guard ["http", "https"].contains(settings.publicScheme) else { throw .usage("--public-scheme must be http or https") }
+        settings.logFormat = try resolved.value(ServeOptions.logFormat, logFormat)
+        settings.publicScheme = try ServeOptions.publicScheme.given(publicScheme)
+        resolved.note(ServeOptions.publicScheme, publicScheme, settings.clientScheme.rawValue)
         return settings
     }
 

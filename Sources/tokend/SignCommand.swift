@@ -24,11 +24,8 @@ struct SignCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .customLong("key-id"), help: ArgumentHelp("The caller id. Env: TOKEND_KEY_ID.", valueName: "id"))
-    var keyID: String?
-
-    @Option(name: .customLong("hmac-secret"), help: ArgumentHelp("The caller's HMAC secret. Env: TOKEND_HMAC_SECRET.", valueName: "secret"))
-    var hmacSecret: String?
+    @Option(ClientOptions.keyID) var keyID: String?
+    @Option(ClientOptions.hmacSecret) var hmacSecret: String?
 
     @Option(help: "The request method.")
     var method = "POST"
@@ -46,8 +43,8 @@ struct SignCommand: ParsableCommand {
     var curl = false
 
     func run() throws {
-        let keyID = try Environment.require(keyID, "--key-id", "TOKEND_KEY_ID")
-        let secret = try Environment.require(hmacSecret, "--hmac-secret", "TOKEND_HMAC_SECRET")
+        let keyID = try ClientOptions.keyID.value(keyID)
+        let secret = try ClientOptions.hmacSecret.value(hmacSecret)
         if url != nil, path != nil { throw CommandFailure.usage("--url is the whole URL: give --url or --path, not both") }
         let urlText = try url ?? (Environment.baseURL(nil) + (path ?? "/v1/tokens"))
         guard let request = RequestParts(method: method, url: urlText, body: Array((data ?? "").utf8)) else {

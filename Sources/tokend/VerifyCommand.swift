@@ -18,19 +18,15 @@ struct VerifyCommand: ParsableCommand {
 
     @OptionGroup var secretsOptions: SecretsOptions
 
-    @Option(help: ArgumentHelp("A signing secret instead of --secrets (e.g. serve --dev's). Env: TOKEND_SIGNING_SECRET.",
-                               valueName: "secret"))
-    var secret: String?
+    @Option(ClientOptions.signingSecret) var secret: String?
 
-    @Option(help: ArgumentHelp("Seconds of clock drift tolerated for exp and nbf. Env: TOKEND_LEEWAY.", valueName: "seconds"))
-    var leeway: Int?
+    @Option(ClientOptions.leeway) var leeway: String?
 
     @Argument(help: "The token, or - to read it from stdin.")
     var token: String
 
     func run() throws {
-        let leewaySeconds = try Environment.integer(leeway, "--leeway", "TOKEND_LEEWAY", in: 0...86400,
-                                                    default: JWTVerifier.defaultLeeway)
+        let leewaySeconds = try ClientOptions.leeway.value(leeway)
         let text = token == "-" ? Console.readStandardInput().trimmingWhitespace : token
         let verifier = try verifier(for: text, leeway: leewaySeconds)
         let verified: DecodedJWT
@@ -48,7 +44,7 @@ struct VerifyCommand: ParsableCommand {
     /// The secrets file's keys and issuer, or the one `--secret` under the kid the token names (a
     /// bare secret has no kid of its own, nor an issuer; the signature decides).
     private func verifier(for token: String, leeway: Int) throws(CommandFailure) -> JWTVerifier {
-        switch (Environment.resolve(secret, "TOKEND_SIGNING_SECRET"), secretsOptions.path) {
+        switch (try ClientOptions.signingSecret.given(secret), secretsOptions.path) {
         case (let secret?, nil):
             guard secret.utf8.count >= SigningKey.minimumSecretLength else {
                 throw .usage("--secret is \(secret.utf8.count) bytes; signing secrets are at least \(SigningKey.minimumSecretLength)")

@@ -9,9 +9,7 @@ import NIOHTTP1
 /// given, an observer that records what was answered, and a count of the reads that reached
 /// the socket.
 final class HTTPPipelineHarness {
-    static let configuration = HTTPServer.Configuration(
-        host: "127.0.0.1", port: 0, tls: nil, maximumConnections: 10, maximumConnectionsPerAddress: 10,
-        headerTimeout: .seconds(10), requestTimeout: .seconds(30), maximumBodySize: 64 * 1024, shutdownDelay: .zero)
+    static let configuration = HTTPServer.Configuration(ServerSettings(), tls: nil)
 
     let loop = EmbeddedEventLoop()
     let channel: EmbeddedChannel

@@ -10,9 +10,7 @@ import NIOHTTP1
     private let observer: AnswerLog
 
     public static func install(on pipeline: ChannelPipeline.SynchronousOperations) throws -> HTTPPipelineProbe {
-        let configuration = HTTPServer.Configuration(
-            host: "127.0.0.1", port: 0, tls: nil, maximumConnections: 1, maximumConnectionsPerAddress: 1,
-            headerTimeout: .seconds(10), requestTimeout: .seconds(30), maximumBodySize: maximumBodySize, shutdownDelay: .zero)
+        let configuration = HTTPServer.Configuration(ServerSettings(), tls: nil)
         let observer = AnswerLog()
         try HTTPServer.addHTTPHandlers(to: pipeline, configuration, ImmediateResponder(), observer)
         return HTTPPipelineProbe(handler: try pipeline.handler(type: HTTPConnectionHandler.self), observer: observer)

@@ -48,6 +48,19 @@ final class HTTPServer: Service, Sendable {
         /// up, and past this the connection is closed.
         var maximumDecoderBuffer = 128 * 1024
 
+        /// The listener's part of the service's settings, in NIO's units: derived here only.
+        init(_ settings: ServerSettings, tls: NIOSSLContext?) {
+            host = settings.host
+            port = settings.port
+            self.tls = tls
+            maximumConnections = settings.maximumConnections
+            maximumConnectionsPerAddress = settings.maximumConnectionsPerAddress
+            headerTimeout = TimeAmount(settings.headerTimeout)
+            requestTimeout = TimeAmount(settings.requestTimeout)
+            maximumBodySize = ServerSettings.maximumBodySize
+            shutdownDelay = settings.shutdownDelay
+        }
+
         var connection: HTTPConnectionStateMachine.Configuration {
             .init(maximumBodySize: maximumBodySize, headerTimeout: headerTimeout, requestTimeout: requestTimeout)
         }
