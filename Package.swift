@@ -8,7 +8,8 @@ let strictSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "tokend",
-    platforms: [.macOS(.v14)],
+    // Linux only, so no `platforms`: the audit file calls Glibc's fdatasync and open directly,
+    // and the release image is Debian's.
     products: [
         .executable(name: "tokend", targets: ["tokend"]),
         .library(name: "TokenCore", targets: ["TokenCore"]),

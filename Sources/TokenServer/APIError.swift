@@ -84,9 +84,10 @@ struct APIError: Error {
         }
         writer.raw("},\"request_id\":"); writer.string(requestID)
         writer.raw("}")
-        var headers = self.headers
-        headers.add(name: "Content-Type", value: "application/json")
-        headers.add(name: "Cache-Control", value: "no-store")
+        // The same headers as a success (one list): an error of a token endpoint is not to be
+        // cached either.
+        var headers = ServerResponse.jsonHeaders
+        headers.add(contentsOf: self.headers)
         return ServerResponse(status: status, headers: headers, body: ByteBuffer(bytes: writer.bytes), caller: caller)
     }
 }

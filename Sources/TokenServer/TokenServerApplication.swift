@@ -15,8 +15,8 @@ public enum TokenServerApplication {
         let settings = service.settings
         let server = HTTPServer(
             configuration: .init(settings, tls: tls),
-            responder: TokenResponder(service: service),
-            observer: AccessLog(metrics: service.metrics, format: settings.logFormat, level: service.logger.logLevel,
+            responder: Router(service: service),
+            observer: RequestRecorder(metrics: service.metrics, format: settings.logFormat, level: service.logger.logLevel,
                                 linesPerSecond: settings.accessLogRate),
             logger: service.logger,
             onListening: { address in await onListening(address.port ?? settings.port) },

@@ -48,6 +48,7 @@ struct SharedStateFixture {
 
     var databaseName: String { String(databaseURL.split(separator: "/").last!.split(separator: "?").first!) }
 
+    @discardableResult
     func sql(_ statement: String) throws -> String {
         try postgres.psql(statement, database: databaseName)
     }

@@ -305,7 +305,7 @@ struct SmallFileSystem {
     /// Fills the file system but for about `bytes`; returns the filler's path.
     func fill(leaving bytes: Int) throws -> String {
         let filler = url.appendingPathComponent("filler").path
-        FileManager.default.createFile(atPath: filler, contents: nil)
+        _ = FileManager.default.createFile(atPath: filler, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: filler) else { throw MountFailed(message: "cannot open \(filler)") }
         defer { try? handle.close() }
         while (try? handle.write(contentsOf: Data(repeating: 0x61, count: 4096))) != nil {}

@@ -24,7 +24,7 @@ struct MessageSignatureTests {
             "content-type": application/json
             "@signature-params": ("date" "@authority" "content-type");created=1618884473;keyid="test-shared-secret"
             """)
-        let key = HMACKey(bytes: decodeStandardBase64("uzvJfB4u3N0Jy4T7NZ75MDVcr8zSTInedJtkgcu46YW4XByzNJjxBdtjUkdJPBtbmHhIDi6pcl8jsasjlTMtDQ==")!)
+        let key = HMACKey(bytes: Base64.decode("uzvJfB4u3N0Jy4T7NZ75MDVcr8zSTInedJtkgcu46YW4XByzNJjxBdtjUkdJPBtbmHhIDi6pcl8jsasjlTMtDQ==")!)
         #expect(key.isValidAuthenticationCode(signature.signature, for: base))
         // And the body's Content-Digest from the same appendix matches.
         #expect(ContentDigest.verify(header: headers[HTTPField.Name("content-digest")!]!, body: request.body) == .matches)

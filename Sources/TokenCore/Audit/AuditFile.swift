@@ -86,9 +86,6 @@ struct AuditFile {
         committedSize += bytes.count
     }
 
-    /// Reads the last whole line and cuts a torn tail (bytes after the last newline: a write that
-    /// a crash interrupted, never acknowledged). Returns the last line (nil for an empty file)
-    /// and how many torn bytes were cut.
     /// Cuts a torn last line (a write a crash interrupted); returns the last whole line and what
     /// was cut (its length and SHA-256, for the `audit.repaired` record).
     mutating func recoverTail() throws(IOError) -> (lastLine: [UInt8]?, tornBytes: Int, tornSHA256: String?) {

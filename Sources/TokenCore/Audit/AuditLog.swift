@@ -53,9 +53,7 @@ public final class AuditLog: @unchecked Sendable {
     private var lastLink: String
 
     /// Opens (or creates) the log, cuts a torn last line and continues the chain from the last
-    /// whole record.
-    /// - Parameter previousLink: the chain's last link when the file is empty (a new file after
-    ///   rotation while tokend was stopped); nil starts a new chain.
+    /// whole record; an empty file starts a new chain.
     public init(path: String, key: HMACKey?, syncMode: SyncMode = .durable,
                 onCommit: @escaping @Sendable (_ seconds: Double, _ records: Int, _ succeeded: Bool) -> Void = { _, _, _ in }) throws {
         self.path = path

@@ -51,7 +51,7 @@ public struct MessageSignature: Sendable {
                 throw malformed("Signature-Input \(label) must be an inner list of components")
             }
             guard case .item(let item) = signatureMember, case .undecodedByteSequence(let encoded) = item.rfc9651BareItem,
-                  let bytes = decodeStandardBase64(encoded) else {
+                  let bytes = Base64.decode(encoded) else {
                 throw malformed("Signature \(label) must be a byte sequence (:base64:)")
             }
             var names: [String] = []

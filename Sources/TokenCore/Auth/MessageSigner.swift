@@ -40,7 +40,7 @@ public struct MessageSigner: Sendable {
         }
         let base = try SignatureBase.build(componentNames: names, parametersLine: input, request: request)
         headers.append(("Signature-Input", "\(label)=" + String(decoding: input, as: UTF8.self)))
-        headers.append(("Signature", "\(label)=:\(standardBase64(key.authenticationCode(for: base).bytes)):"))
+        headers.append(("Signature", "\(label)=:\(Base64.encode(key.authenticationCode(for: base).bytes)):"))
         return headers
     }
 }

@@ -15,12 +15,8 @@ public enum SignatureBase {
             let value = try componentValue(name, request: request)
             // The identifier as an sf-string; names are lower-case field names or `@` names, so
             // nothing needs escaping, but escaping keeps that true whatever a client sends.
-            base.append(UInt8(ascii: "\""))
-            for byte in name.utf8 {
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { base.append(UInt8(ascii: "\\")) }
-                base.append(byte)
-            }
-            base += "\": ".utf8
+            SFString.append(name, to: &base)
+            base += ": ".utf8
             base += value.utf8
             base.append(0x0A)
         }

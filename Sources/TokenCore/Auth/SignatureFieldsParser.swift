@@ -11,8 +11,8 @@
 /// serialization of the inner list (the `@signature-params` value) as it parses.
 public enum SignatureFieldsParser {
     public static func parse(signatureInput: String, signature: String) -> MessageSignature? {
-        var input = signatureInput.utf8
-        var signatures = signature.utf8
+        let input = signatureInput.utf8
+        let signatures = signature.utf8
         return input.withContiguousStorageIfAvailable { inputBytes in
             signatures.withContiguousStorageIfAvailable { signatureBytes in
                 parse(inputBytes, signatureBytes)
@@ -48,7 +48,7 @@ public enum SignatureFieldsParser {
         while !cursor.take(UInt8(ascii: ")")) {
             guard let name = cursor.string(), !names.contains(name) else { return nil }
             if !names.isEmpty { line.append(UInt8(ascii: " ")) }
-            appendString(name, to: &line)
+            SFString.append(name, to: &line)
             names.append(name)
             // A component parameter (`;sf`, `;key=`) is left to the generic parser.
             guard let next = cursor.peek, next == UInt8(ascii: " ") || next == UInt8(ascii: ")") else { return nil }
@@ -80,7 +80,7 @@ public enum SignatureFieldsParser {
             }
             switch value {
             case .integer(let number): line.append(UInt8(ascii: "=")); line += String(number).utf8
-            case .string(let text): line.append(UInt8(ascii: "=")); appendString(text, to: &line)
+            case .string(let text): line.append(UInt8(ascii: "=")); SFString.append(text, to: &line)
             case .token(let token): line.append(UInt8(ascii: "=")); line += token.utf8
             case .boolean(true): break
             case .boolean(false): line += "=?0".utf8
@@ -93,7 +93,7 @@ public enum SignatureFieldsParser {
     /// A dictionary whose members are all byte sequences without parameters — `Signature`
     /// (`sig1=:…:`) and `Content-Digest` (`sha-256=:…:`) — or nil for any other shape.
     public static func byteSequences(in field: String) -> [(label: String, bytes: [UInt8])]? {
-        var utf8 = field.utf8
+        let utf8 = field.utf8
         return utf8.withContiguousStorageIfAvailable { byteSequenceMembers($0) } ?? nil
     }
 
@@ -107,21 +107,11 @@ public enum SignatureFieldsParser {
             let start = cursor.index
             while let byte = cursor.peek, byte != UInt8(ascii: ":") { cursor.index += 1 }
             let encoded = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<cursor.index]), as: UTF8.self)
-            guard cursor.take(UInt8(ascii: ":")), let decoded = decodeStandardBase64(encoded) else { return nil }
+            guard cursor.take(UInt8(ascii: ":")), let decoded = Base64.decode(encoded) else { return nil }
             members.append((label, decoded))
             cursor.skipOptionalWhitespace()
         } while cursor.take(UInt8(ascii: ","))
         return cursor.atEnd ? members : nil
-    }
-
-    /// An sf-string: `"` + the text with `\` and `"` escaped + `"`.
-    private static func appendString(_ text: String, to line: inout [UInt8]) {
-        line.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { line.append(UInt8(ascii: "\\")) }
-            line.append(byte)
-        }
-        line.append(UInt8(ascii: "\""))
     }
 
     private enum BareItem {

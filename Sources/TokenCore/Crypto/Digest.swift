@@ -2,8 +2,10 @@ import COpenSSL
 
 /// The output of a hash or MAC. Equality is constant-time so that comparing a received MAC
 /// with the expected one never tells an attacker how many leading bytes were right.
-/// It is deliberately not `Hashable`: a digest is compared, never used as a dictionary key
-/// (a key would hash it with a data-dependent function).
+/// It is deliberately not `Hashable`, so a MAC never meets a hash table's data-dependent
+/// comparison by accident. Where a digest must key a table — the replay ledger's keys, which
+/// hash nonces and signatures a client sent, not secrets — it is converted on purpose
+/// (`InMemoryReplayLedger.Key`).
 public struct Digest: Sendable, Equatable, CustomStringConvertible {
     public let bytes: [UInt8]
 

@@ -3,13 +3,18 @@
 public enum Timestamp {
     /// `2026-11-29T15:04:05Z`, or `2026-11-29T15:04:05.123Z` with `milliseconds`.
     public static func rfc3339(unixSeconds: Int, milliseconds: Int? = nil) -> String {
+        var text = dateAndTime(unixSeconds: unixSeconds)
+        if let milliseconds { text += ".\(pad(milliseconds, 3))" }
+        return text + "Z"
+    }
+
+    /// `2026-11-29T15:04:05`: the part before the fraction and the zone.
+    public static func dateAndTime(unixSeconds: Int) -> String {
         let days = unixSeconds >= 0 ? unixSeconds / 86400 : (unixSeconds - 86399) / 86400
         let secondOfDay = unixSeconds - days * 86400
         let (year, month, day) = civilDate(daysSinceEpoch: days)
-        var text = "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
-        text += "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"
-        if let milliseconds { text += ".\(pad(milliseconds, 3))" }
-        return text + "Z"
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
+            + "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"
     }
 
     /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).

@@ -21,6 +21,7 @@ struct ServerResponse: Sendable {
         ServerResponse(status: status, headers: jsonHeaders, body: ByteBuffer(bytes: bytes))
     }
 
+    /// Every JSON answer's, successes and errors alike.
     static let jsonHeaders: HTTPHeaders = [
         "Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache",
     ]

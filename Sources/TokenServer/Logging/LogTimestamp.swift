@@ -29,10 +29,6 @@ final class LogTimestamp: Sendable {
 
     /// `YYYY-MM-DDTHH:MM:SS.` for a Unix second.
     private static func format(_ second: Int) -> [UInt8] {
-        var time = time_t(second)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return Array("\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).".utf8)
+        Array((Timestamp.dateAndTime(unixSeconds: second) + ".").utf8)
     }
 }

@@ -3,7 +3,7 @@ import NIOHTTP1
 
 /// Routes a whole request: 404 for an unknown path, 405 with `Allow` for a known path and the
 /// wrong method, 413 for a body over the limit, else the route's own answer.
-struct TokenResponder: HTTPResponder {
+struct Router: HTTPResponder {
     let tokens: TokenEndpoint
     let operations: OperationsRoutes
 

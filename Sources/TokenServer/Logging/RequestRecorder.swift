@@ -7,7 +7,7 @@ import NIOHTTP1
 /// address. Never a header value, body, key, signature or token. Lines are capped per second
 /// (`AccessLogBudget`); what is over is summarised in one line a second and counted in
 /// `tokend_access_log_lines_dropped_total`.
-struct AccessLog: HTTPObserver {
+struct RequestRecorder: HTTPObserver {
     let metrics: ServerMetrics
     let format: LogFormat
     let output: LogOutput
