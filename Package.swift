@@ -107,7 +107,7 @@ let package = Package(
         // `swift run -c release tokend-bench`: mint vs. raw HMAC throughput on one core.
         .executableTarget(
             name: "tokend-bench",
-            dependencies: ["TokenCore"],
+            dependencies: ["TokenCore", "COpenSSL"],
             path: "Benchmarks/tokend-bench",
             swiftSettings: strictSettings
         ),

@@ -50,8 +50,6 @@ public final class PostgresAuditSink: AuditSink, Service {
         try await committer.submit(record)
     }
 
-    public func reopen() {}
-
     /// The last commit failed, and no write probe has committed since (from memory: the probe
     /// keeps the database's health current, so readiness needs no round trip).
     public func readinessProblem() async -> String? {
@@ -70,21 +68,13 @@ public final class PostgresAuditSink: AuditSink, Service {
         func seconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
         do {
             let (start, missing) = try await currentHead()
-            var seq = start.seq
-            var link = start.link
-            var seqs: [Int64] = []
-            var lines: [ByteBuffer] = []
-            let now = WallClock.nowMilliseconds()
             // Records removed while this instance was away: continued, not silently.
             let records = missing.map { [AuditRecord.cut(missing: $0)] + batch } ?? batch
-            for record in records {
-                seq += 1
-                let line = record.line(seq: seq, timeMilliseconds: now, prev: link, instance: instance)
-                link = chain.link(for: line)
-                seqs.append(Int64(seq))
-                lines.append(ByteBuffer(bytes: line))
-            }
-            let statement = AuditInsertStatement(instance: instance, seqs: seqs, lines: lines)
+            let (lines, end) = chain.append(records, after: AuditVerifier.Head(seq: start.seq, link: start.link),
+                                            timeMilliseconds: WallClock.nowMilliseconds(), instance: instance)
+            let (seq, link) = (end.seq, end.link)
+            let statement = AuditInsertStatement(instance: instance, seqs: (start.seq + 1...seq).map(Int64.init),
+                                                 lines: lines.map { ByteBuffer(bytes: $0) })
             try await store.run("audit_commit") { client in _ = try await client.commit(statement) }
             head.withLock { $0 = (seq, link, $0?.switches ?? store.hostSwitches) }
             committed.withLock { $0 = AuditVerifier.Head(seq: seq, link: link) }

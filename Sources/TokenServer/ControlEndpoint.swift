@@ -62,7 +62,7 @@ struct ControlEndpoint {
     private func revoke(_ body: ControlRequest, _ attempt: TokenEndpoint.Attempt, on eventLoop: any EventLoop) throws -> EventLoopFuture<ServerResponse> {
         let caller = attempt.caller
         let scope = caller.may(.revokeAny) ? nil : caller.id
-        var record = auditRecord(.tokenRevoked, attempt)
+        var record = AuditEvent.TokenRevoked(actor: attempt.actor)
         let event: ControlEvent?
         switch try body.exactlyOne(of: ["token", "jti", "identity"]) {
         case ("token", let token):
@@ -94,7 +94,7 @@ struct ControlEndpoint {
             record.issuedBefore = cutOff
             event = .revokeIdentity(identity: identity, issuedBefore: cutOff, scope: scope)
         }
-        return commit(event, record: record, answer: #"{"revoked":true}"#, attempt, on: eventLoop)
+        return commit(event, record: .tokenRevoked(record), answer: #"{"revoked":true}"#, attempt, on: eventLoop)
     }
 
     private func block(_ body: ControlRequest, _ attempt: TokenEndpoint.Attempt, on eventLoop: any EventLoop) throws -> EventLoopFuture<ServerResponse> {
@@ -102,42 +102,35 @@ struct ControlEndpoint {
         try IdentityRule.validate(identity)
         let until = try body.time("until")
         if let until, until <= attempt.now { throw ControlRequest.Invalid(description: "until is not in the future") }
-        var record = auditRecord(.identityBlocked, attempt)
-        record.identity = identity
-        record.until = until
-        if let reason = body["reason"] {
+        let reason = body["reason"]
+        if let reason {
             guard reason.count <= Self.maximumReasonLength, !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
                 throw ControlRequest.Invalid(description: "reason must be at most \(Self.maximumReasonLength) characters, without control characters")
             }
-            record.reason = reason
         }
+        let record = AuditEvent.IdentityBlocked(actor: attempt.actor, identity: identity, until: until, reason: reason)
         var answer = JSONWriter(capacity: 96)
         answer.raw("{\"blocked\":true,\"identity\":"); answer.string(identity)
         answer.raw(",\"until\":")
         if let until { answer.string(Timestamp.rfc3339(unixSeconds: until)) } else { answer.raw("null") }
         answer.raw("}")
-        return commit(.block(identity: identity, at: attempt.now, until: until), record: record, answer: answer.string, attempt, on: eventLoop)
+        return commit(.block(identity: identity, at: attempt.now, until: until), record: .identityBlocked(record), answer: answer.string, attempt, on: eventLoop)
     }
 
     private func unblock(_ body: ControlRequest, _ attempt: TokenEndpoint.Attempt, on eventLoop: any EventLoop) throws -> EventLoopFuture<ServerResponse> {
         guard let identity = body["identity"] else { throw ControlRequest.Invalid(description: "identity is required") }
         try IdentityRule.validate(identity)
-        var record = auditRecord(.identityUnblocked, attempt)
-        record.identity = identity
-        return commit(.unblock(identity: identity, at: attempt.now), record: record, answer: #"{"unblocked":true}"#, attempt, on: eventLoop)
-    }
-
-    private func auditRecord(_ event: AuditRecord.Event, _ attempt: TokenEndpoint.Attempt) -> AuditRecord {
-        AuditRecord(event: event, requestID: attempt.request.requestID, caller: attempt.caller.id,
-                    auth: attempt.authenticated.method.rawValue, remote: attempt.request.remoteAddress, status: 200)
+        return commit(.unblock(identity: identity, at: attempt.now), record: .identityUnblocked(.init(actor: attempt.actor, identity: identity)),
+                      answer: #"{"unblocked":true}"#, attempt, on: eventLoop)
     }
 
     /// The journal first (the change is then in force), then the audit record, then the answer.
     /// A journal that fails changes nothing; an audit write that fails after it leaves the change
     /// in force (the safe side) and answers 503, logged.
-    private func commit(_ event: ControlEvent?, record: AuditRecord, answer: String, _ attempt: TokenEndpoint.Attempt,
+    private func commit(_ event: ControlEvent?, record change: AuditEvent, answer: String, _ attempt: TokenEndpoint.Attempt,
                         on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
         let requestID = attempt.request.requestID
+        let record = AuditRecord(requestID: requestID, remote: attempt.request.remoteAddress, event: change)
         let caller = attempt.caller.id
         let logger = service.logger
         let audit = service.state.audit

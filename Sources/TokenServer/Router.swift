@@ -13,7 +13,7 @@ struct Router: HTTPResponder {
     }
 
     func respond(to request: ServerRequest, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
-        let route = Route(path: request.path)
+        let route = request.route
         guard route != .unknown else { return eventLoop.makeSucceededFuture(APIError.notFound.response(requestID: request.requestID)) }
         guard route.allows(request.method) else {
             return eventLoop.makeSucceededFuture(APIError.methodNotAllowed(allow: route.allow).response(requestID: request.requestID))

@@ -35,12 +35,14 @@ struct TokenEndpoint: Sendable {
         let authenticated: AuthenticatedCaller
         let configuration: TokenService.Configuration
         let now: Int
-        /// The refusal's record so far (who asked, how); each refusal adds its own facts to a copy.
-        let denial: AuditRecord
+        /// What a refusal records so far (who asked, how); each refusal adds its own facts to a copy.
+        let denial: RefusalContext
         var caller: Caller { authenticated.caller }
+        /// Who a decision's record names.
+        var actor: AuditActor { AuditActor(caller: caller.id, auth: authenticated.method.rawValue) }
 
         init(request: ServerRequest, body: [UInt8], authenticated: AuthenticatedCaller, configuration: TokenService.Configuration,
-             now: Int, denial: AuditRecord) {
+             now: Int, denial: RefusalContext) {
             self.request = request
             self.body = body
             self.authenticated = authenticated
@@ -59,7 +61,7 @@ struct TokenEndpoint: Sendable {
 
     func handle(_ request: ServerRequest, action: CallerAction, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
         let now = WallClock.now()
-        var denial = AuditRecord(event: .requestRejected, requestID: request.requestID, remote: request.remoteAddress, status: 0)
+        var denial = RefusalContext(requestID: request.requestID, remote: request.remoteAddress)
 
         // The body was limited by the connection: authentication needs its bytes (Content-Digest),
         // and a huge body is refused without being buffered.
@@ -75,8 +77,7 @@ struct TokenEndpoint: Sendable {
             return deny(error, record: denial, on: eventLoop)
                 .map { APIError.unauthenticated(error).response(requestID: request.requestID) }
         }
-        denial.caller = authenticated.caller.id
-        denial.auth = authenticated.method.rawValue
+        denial.actor = AuditActor(caller: authenticated.caller.id, auth: authenticated.method.rawValue)
         let attempt = Attempt(request: request, body: body, authenticated: authenticated, configuration: configuration, now: now, denial: denial)
 
         let handoff = AdmissionHandoff<Admission>()
@@ -129,9 +130,8 @@ struct TokenEndpoint: Sendable {
         case .rateLimited(let retryAfter):
             return reject(.rateLimited(retryAfter: retryAfter), denial: attempt.denial, request: attempt.request, on: eventLoop)
         case .replayed(let failure):
-            var record = attempt.denial
-            record.auth = nil  // refused: recorded like any authentication denial
-            return deny(failure, record: record, on: eventLoop)
+            // Refused: recorded like any authentication denial, as from nobody known.
+            return deny(failure, record: attempt.denial, on: eventLoop)
                 .map { APIError.unauthenticated(failure).response(requestID: attempt.request.requestID) }
         }
     }
@@ -166,7 +166,7 @@ struct TokenEndpoint: Sendable {
     }
 
     /// A mint's quota decision: refused, or released once what it counted is durable.
-    private func counted(_ decision: ControlState.QuotaDecision, _ issued: IssuedToken, _ attempt: Attempt, denial: AuditRecord,
+    private func counted(_ decision: ControlState.QuotaDecision, _ issued: IssuedToken, _ attempt: Attempt, denial: RefusalContext,
                          on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
         switch decision {
         case .admitted(let crossedWarning, let durability):
@@ -190,8 +190,7 @@ struct TokenEndpoint: Sendable {
     private func release(_ issued: IssuedToken, _ attempt: Attempt, quotaCounted: EventLoopFuture<Void>?,
                          on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
         let request = attempt.request
-        let record = AuditRecord.issued(issued, requestID: request.requestID, caller: attempt.caller.id,
-                                        auth: attempt.authenticated.method.rawValue, remote: request.remoteAddress)
+        let record = AuditRecord.issued(issued, requestID: request.requestID, by: attempt.actor, remote: request.remoteAddress)
         let success = ServerResponse(headers: ServerResponse.jsonHeaders, body: ByteBuffer(bytes: issued.responseJSON()), caller: attempt.caller.id)
         let counter = attempt.configuration.issuedCounter(attempt.caller.id)
         let promise = eventLoop.makePromise(of: ServerResponse.self)
@@ -219,28 +218,16 @@ struct TokenEndpoint: Sendable {
     }
 
     /// Answers `error`, recording the refusal first (except a 503, whose cause is logged).
-    func reject(_ error: APIError, denial: AuditRecord, request: ServerRequest, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
-        let response = error.response(requestID: request.requestID, caller: denial.caller)
+    func reject(_ error: APIError, denial: RefusalContext, request: ServerRequest, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
+        let response = error.response(requestID: request.requestID, caller: denial.actor?.caller)
         guard error.status != .serviceUnavailable else { return eventLoop.makeSucceededFuture(response) }
-        var record = denial
-        record.status = Int(error.status.code)
-        record.reason = error.code
-        if let identity = record.identity, (try? IdentityRule.validate(identity)) == nil {
-            record.identity = nil  // never write an invalid (possibly forged) identity
-        }
-        return service.recordDenial(record, on: eventLoop).map { response }
+        return service.recordDenial(denial.rejected(status: Int(error.status.code), reason: error.code), on: eventLoop).map { response }
     }
 
     /// Counts and records an authentication failure (the key id in it is only claimed).
-    private func deny(_ failure: AuthenticationFailure, record: AuditRecord, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+    private func deny(_ failure: AuthenticationFailure, record: RefusalContext, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         service.metrics.authenticationFailed(failure.reason)
-        var denial = record
-        denial.event = .authDenied
-        denial.status = 401
-        denial.reason = failure.reason.rawValue
-        denial.caller = nil
-        denial.claimedKeyID = failure.claimedKeyID
-        return service.recordDenial(denial, on: eventLoop)
+        return service.recordDenial(record.denied(failure), on: eventLoop)
     }
 
     private static func admission(_ outcome: ReplayOutcome, keyID: String) -> Admission {

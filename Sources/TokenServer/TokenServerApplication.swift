@@ -62,7 +62,7 @@ struct SignalHandler: Service {
             await service.reloadSecretsInBackground()
             // The head before the reopen: where the old file ends, kept in the logs.
             service.logAuditHeads()
-            service.state.audit.reopen()
+            service.state.auditFile?.reopen()
             if let path = service.settings.auditLogPath {
                 service.logger.notice("audit log reopened", metadata: ["path": "\(path)"])
             }

@@ -74,7 +74,7 @@ public final class TokenService: Sendable {
         self.logger = logger
         current = Mutex(Self.configuration(secrets, maximumSkew: settings.maximumSkew, metrics: metrics))
         metrics.secretsLoaded(succeeded: true)
-        metrics.reportAuditHead { [state] in state.audit.fileHead?.seq }
+        metrics.reportAuditHead { [state] in state.auditFile?.head.seq }
         metrics.reportQuotaUse { [weak self, control] in
             guard let callers = self?.configuration.secrets.callers else { return [] }
             let now = WallClock.now()
@@ -159,8 +159,9 @@ public final class TokenService: Sendable {
         // refusal of an authenticated caller (a bad request, a permission) is written like a
         // token, never folded into a summary that a crash within the slice would lose.
         let now = WallClock.now()
-        let records = record.auth == nil ? coalescer.admit(record, now: now)
-            : record.status == 429 ? throttled.admit(record, now: now)
+        let refusal = record.refusal
+        let records = refusal?.actor == nil ? coalescer.admit(record, now: now)
+            : refusal?.status == 429 ? throttled.admit(record, now: now)
             : [record]
         guard !records.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
         let written = records.map { record in

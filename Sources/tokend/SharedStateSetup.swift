@@ -33,7 +33,7 @@ struct SharedStateSetup {
         let probe = DatabaseProbe(store: store, instance: instance, observer: metrics) { auditChain.chainHeads.first?.head }
         try await prepare(control, from: controlStore, probe: probe, url: url, instance: instance, timeout: timeout, logger: logger)
         return SharedStateSetup(
-            state: SharedState(replayLedger: ledger, rateLimiter: rateLimiter, audit: audit),
+            state: SharedState(replayLedger: ledger, rateLimiter: rateLimiter, audit: audit, auditFile: auditLog),
             control: control,
             // The pool first, so it is the last to stop: the audit writer drains into it.
             services: [store, auditChain, ledger, rateLimiter, controlStore, ReplayLedgerPurge(ledger: ledger, logger: logger),

@@ -27,7 +27,7 @@ struct ConnectionStateMachineTests {
         guard case .dispatch(let head, let exchange, .bytes(let body)) = m.received(.end(nil), now: t0) else {
             Issue.record("no dispatch"); return
         }
-        #expect(head.uri == "/healthz" && exchange.target == "/healthz" && body.readableBytes == 0)
+        #expect(head.uri == "/healthz" && exchange.target.path == "/healthz" && exchange.route == .healthz && body.readableBytes == 0)
         // The server's turn: reads are held, no deadline runs.
         let step3 = m.readRequested()
         #expect(!step3)
@@ -257,7 +257,7 @@ struct ConnectionStateMachineTests {
         guard case .write(let bad, let exchange, close: true) = idle.parseError(HTTPParserError.invalidMethod, now: t0) else {
             Issue.record("no answer"); return
         }
-        #expect(bad.status == .badRequest && exchange.target == "-")
+        #expect(bad.status == .badRequest && exchange.target.path == "-")
         // The decoder reports each later read too: answered once.
         let step33 = idle.parseError(HTTPParserError.invalidMethod, now: t0)
         #expect(step33.isNone)
@@ -269,7 +269,7 @@ struct ConnectionStateMachineTests {
         var bareLF = machine()
         _ = bareLF.received(Self.head(.POST, "/v1/tokens", [("Transfer-Encoding", "chunked")]), now: t0)
         guard case .write(let malformed, let known, close: true) = bareLF.parseError(HTTPParserError.unknown, now: t0) else { Issue.record("no 400"); return }
-        #expect(malformed.status == .badRequest && known.target == "/v1/tokens")
+        #expect(malformed.status == .badRequest && known.target.path == "/v1/tokens")
 
         // While a request is answered, bad bytes after it make its answer the last.
         var busy = machine()

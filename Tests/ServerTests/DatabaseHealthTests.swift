@@ -8,6 +8,16 @@ import TokenCore
 /// database is known down, and tokend finds it back by itself.
 @Suite(.serialized) struct DatabaseHealthTests {
     /// A request and how long its answer took, in seconds.
+    /// Answered without a round trip to the database: a call that waited for the pool would take
+    /// the 2 s database timeout every time, so the median is under half a second and none takes
+    /// two timeouts. (Each answer takes about a millisecond on an idle machine; the suite runs
+    /// many servers and databases at once on two cores, where one answer can wait seconds for a
+    /// core — one did, 2.3 s.)
+    static func expectAtOnce(_ seconds: [Double], _ what: String) {
+        let median = seconds.sorted()[seconds.count / 2]
+        #expect(median < 0.5 && seconds.allSatisfy { $0 < 4 }, "\(what): \(seconds.map { String(format: "%.3f", $0) }) s")
+    }
+
     static func timed(_ request: () async throws -> HTTPResult) async throws -> (HTTPResult, Double) {
         let started = ContinuousClock.now
         let result = try await request()
@@ -30,18 +40,19 @@ import TokenCore
         postgres.stop()
 
         // The probe notices within about a second; readiness says so in the server's words, at once.
-        // "At once" is checked as under 1.8 s: the database timeout is 2 s, so no answer here
-        // waited for a round trip (on an idle machine they take about a millisecond; the test
-        // suite runs many servers and databases at once on two cores).
+        // "At once": see `expectAtOnce`.
         // A probe a second, each waiting at most the 2 s database timeout: a few seconds (more on a
         // machine busy with the rest of the suite; the figure is printed below).
         let noticed = try await SharedControlTests.secondsUntil(limit: 10) { try await HTTPTestClient.send("GET", a.baseURL + "/readyz").status == 503 }
         #expect(try unwrap(noticed) <= 6)
+        var readyTimes: [Double] = []
         for _ in 0..<10 {
             let (ready, seconds) = try await Self.timed { try await HTTPTestClient.send("GET", a.baseURL + "/readyz") }
-            #expect(ready.status == 503 && seconds < 1.8, "\(seconds) s: \(ready.text)")
+            readyTimes.append(seconds)
+            #expect(ready.status == 503, "\(ready.text)")
             #expect(ready.text.contains("PostgreSQL") && ready.text.contains("down"), "\(ready.text)")
         }
+        Self.expectAtOnce(readyTimes, "/readyz")
         // In the socket's words, not only "no answer" (a direct connection looks for the cause).
         let words = try await SharedControlTests.secondsUntil {
             try await HTTPTestClient.send("GET", a.baseURL + "/readyz").text.contains("connection refused")
@@ -49,11 +60,13 @@ import TokenCore
         let said = try await HTTPTestClient.send("GET", a.baseURL + "/readyz").text
         #expect(words != nil, "\(said)")
         // Known down: every mint is refused in milliseconds, with Retry-After, and no token.
+        var mintTimes: [Double] = []
         for _ in 0..<10 {
             let (refused, seconds) = try await Self.timed { try await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#) }
+            mintTimes.append(seconds)
             #expect(refused.status == 503 && refused.token == nil && refused.header("Retry-After") == "1")
-            #expect(seconds < 1.8, "a mint took \(seconds) s while the database was known down")
         }
+        Self.expectAtOnce(mintTimes, "a mint while the database was known down")
         #expect(try await Self.metric(a.baseURL, #"tokend_dependency_up{dependency="postgresql"}"#).map(Double.init) == 0)
 
         // Back: found by the probe, without a restart.

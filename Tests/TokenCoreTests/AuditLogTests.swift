@@ -4,10 +4,10 @@ import TestSupport
 @testable import TokenCore
 
 struct AuditLogTests {
-    func record(_ n: Int, event: AuditRecord.Event = .tokenIssued) -> AuditRecord {
-        AuditRecord(event: event, requestID: "req-\(n)", caller: "web", auth: "api_key", remote: "127.0.0.1",
-                    identity: "user-\(n)", grants: ["chat"], ttlRequested: 60, ttl: 1800, kid: "k", jti: "jti-\(n)",
-                    tokenSHA256: SHA256.hash("token-\(n)").hex, status: 200)
+    func record(_ n: Int, identity: String? = nil) -> AuditRecord {
+        AuditRecord(requestID: "req-\(n)", remote: "127.0.0.1", event: .tokenIssued(.init(
+            actor: AuditActor(caller: "web", auth: "api_key"), identity: identity ?? "user-\(n)", grants: ["chat"], ttlRequested: 60, ttl: 1800,
+            kid: "k", jti: "jti-\(n)", tokenSHA256: SHA256.hash("token-\(n)").hex)))
     }
 
     func lines(_ path: String) throws -> [String] {
@@ -141,8 +141,7 @@ struct AuditLogTests {
         try await log.append(record(1))
         // Fill the rest of the file system, then ask for a record larger than what is left.
         let filler = try directory.fill(leaving: 0)
-        var big = record(2)
-        big.identity = String(repeating: "x", count: 200_000)
+        let big = record(2, identity: String(repeating: "x", count: 200_000))
         await #expect(throws: AuditLog.Unavailable.self) { try await log.append(big) }
         #expect(!log.isHealthy)
         try FileManager.default.removeItem(atPath: filler)
@@ -162,8 +161,7 @@ struct AuditLogTests {
         try await log.append(record(1))
         // About 8 KiB left: the record below starts to fit, then runs out.
         let filler = try directory.fill(leaving: 8192)
-        var big = record(2)
-        big.identity = String(repeating: "x", count: 200_000)
+        let big = record(2, identity: String(repeating: "x", count: 200_000))
         await #expect(throws: AuditLog.Unavailable.self) { try await log.append(big) }
         log.close()
         try FileManager.default.removeItem(atPath: filler)
@@ -213,7 +211,7 @@ struct AuditLogTests {
     @Test func denialsAreCoalescedPerSourceAndReason() {
         let coalescer = DenialCoalescer(sliceSeconds: 10, maximumSources: 2)
         func denial(_ remote: String, _ reason: String = "invalid") -> AuditRecord {
-            AuditRecord(event: .authDenied, requestID: "r", remote: remote, status: 401, reason: reason)
+            AuditRecord(requestID: "r", remote: remote, event: .authDenied(.init(claimedKeyID: nil, reason: reason)))
         }
         #expect(coalescer.admit(denial("1.1.1.1"), now: 100).count == 1)
         for _ in 0..<1000 { #expect(coalescer.admit(denial("1.1.1.1"), now: 101).isEmpty) }
@@ -221,8 +219,9 @@ struct AuditLogTests {
         #expect(coalescer.admit(denial("2.2.2.2"), now: 102).count == 1)  // beyond 2 sources: overflow entry
         #expect(coalescer.admit(denial("3.3.3.3"), now: 102).isEmpty)
         let summaries = coalescer.flush(now: 110)
-        #expect(summaries.map(\.count) .contains(1000))
-        #expect(summaries.compactMap(\.count).reduce(0, +) == 1001)
+        let counts = summaries.map { summary -> Int? in if case .authDenied(let denied) = summary.event { denied.count } else { nil } }
+        #expect(counts.contains(1000))
+        #expect(counts.compactMap { $0 }.reduce(0, +) == 1001)
         // A new slice: the first denial is written again.
         #expect(coalescer.admit(denial("1.1.1.1"), now: 111).count == 1)
     }

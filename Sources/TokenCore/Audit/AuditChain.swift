@@ -13,4 +13,21 @@ public struct AuditChain: Sendable {
         if let key { return key.authenticationCode(for: line).hex }
         return SHA256.hash(line).hex
     }
+
+    /// The chain's step, for every sink: each record after `head` gets the next `seq` and the
+    /// link of the line before it. Returns the lines (without newlines) and the new head.
+    public func append(_ records: [AuditRecord], after head: AuditVerifier.Head, timeMilliseconds: Int,
+                       instance: String? = nil) -> (lines: [[UInt8]], head: AuditVerifier.Head) {
+        var seq = head.seq
+        var link = head.link
+        var lines: [[UInt8]] = []
+        lines.reserveCapacity(records.count)
+        for record in records {
+            seq += 1
+            let line = record.line(seq: seq, timeMilliseconds: timeMilliseconds, prev: link, instance: instance)
+            link = self.link(for: line)
+            lines.append(line)
+        }
+        return (lines, AuditVerifier.Head(seq: seq, link: link))
+    }
 }

@@ -40,7 +40,7 @@ public final class AuditLog: @unchecked Sendable {
 
     private let condition = NSCondition()
     /// Records waiting for the writer, each with what to call once it is written (or not).
-    private var queue: [(record: AuditRecord, completion: Completion)] = []
+    private var queue: [(record: AuditRecord, completion: AuditCompletion)] = []
     private var reopenRequested = false
     private var stopping = false
     private let healthy = Atomic<Bool>(true)
@@ -95,8 +95,6 @@ public final class AuditLog: @unchecked Sendable {
         thread.start()
     }
 
-    public typealias Completion = @Sendable (Result<Void, any Error>) -> Void
-
     /// Returns once `record` is in the log (durably, in `.durable` mode); throws `Unavailable`
     /// when it could not be written, in which case nothing that depends on it may be released.
     public func append(_ record: AuditRecord) async throws {
@@ -108,7 +106,7 @@ public final class AuditLog: @unchecked Sendable {
     /// Queues `record` and calls `completion` on the writer thread once it is in the log (or
     /// could not be written). For callers that must not suspend: the HTTP server completes an
     /// event-loop promise from here, with no task per request.
-    public func append(_ record: AuditRecord, completion: @escaping Completion) {
+    public func append(_ record: AuditRecord, completion: @escaping AuditCompletion) {
         condition.lock()
         if stopping {
             condition.unlock()
@@ -195,20 +193,17 @@ public final class AuditLog: @unchecked Sendable {
         }
     }
 
-    private func commit(_ batch: [(record: AuditRecord, completion: Completion)]) {
+    private func commit(_ batch: [(record: AuditRecord, completion: AuditCompletion)]) {
         let started = DispatchTime.now().uptimeNanoseconds
+        let (lines, head) = chain.append(batch.map(\.record), after: AuditVerifier.Head(seq: sequence, link: lastLink),
+                                         timeMilliseconds: WallClock.nowMilliseconds())
         var bytes: [UInt8] = []
         bytes.reserveCapacity(batch.count * 400)
-        var seq = sequence
-        var link = lastLink
-        let now = WallClock.nowMilliseconds()
-        for entry in batch {
-            seq += 1
-            let line = entry.record.line(seq: seq, timeMilliseconds: now, prev: link)
-            link = chain.link(for: line)
+        for line in lines {
             bytes += line
             bytes.append(0x0A)
         }
+        let (seq, link) = (head.seq, head.link)
         do {
             if file.isDetached() { try file.open() }
             try file.discardUncommitted()

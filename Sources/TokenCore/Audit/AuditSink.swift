@@ -2,14 +2,13 @@
 /// returns only once the record is durable; a throw means it is not, and nothing that depends on
 /// it may be released.
 public protocol AuditSink: Sendable {
+    /// Returns once `record` is durable; throws when it is not.
     func append(_ record: AuditRecord) async throws
     /// The same, for a caller that must not suspend (an event loop): `completion` is called, on
     /// any thread, once the record is durable or has failed.
-    func append(_ record: AuditRecord, completion: @escaping AuditLog.Completion)
+    func append(_ record: AuditRecord, completion: @escaping AuditCompletion)
     /// Why records cannot be taken now, or nil (for `/readyz`; checked, not assumed).
     func readinessProblem() async -> String?
-    /// SIGHUP: reopen files that logrotate moved away. Nothing to do for a database.
-    func reopen()
     /// Where every chain this sink writes ends, as far as it knows: logged (`audit head …`) every
     /// `--audit-head-interval`, at rotation and at shutdown, so that records cut from a chain's
     /// end — or a whole chain — show against a head kept outside it.
@@ -33,14 +32,13 @@ public struct AuditChainHead: Sendable, Equatable {
     }
 }
 
-extension AuditSink {
-    /// Where the file log's chain ends (nil without a file log): exported as
-    /// `tokend_audit_last_seq`. The file's is the one chain without an instance name.
-    public var fileHead: AuditVerifier.Head? { chainHeads.first { $0.instance == nil }?.head }
+/// Called once a record is durable or has failed, on any thread.
+public typealias AuditCompletion = @Sendable (Result<Void, any Error>) -> Void
 
+extension AuditSink {
     /// A sink whose writes are asynchronous (PostgreSQL) runs one task per record; the file log
     /// hands the record to its writer thread directly.
-    public func append(_ record: AuditRecord, completion: @escaping AuditLog.Completion) {
+    public func append(_ record: AuditRecord, completion: @escaping AuditCompletion) {
         complete(completion) { try await append(record) }
     }
 }
@@ -73,11 +71,6 @@ public struct MirroredAuditSink: AuditSink {
     public func readinessProblem() async -> String? {
         let problems = [await first.readinessProblem(), await second.readinessProblem()].compactMap { $0 }
         return problems.isEmpty ? nil : problems.joined(separator: "; ")
-    }
-
-    public func reopen() {
-        first.reopen()
-        second.reopen()
     }
 
     public var chainHeads: [AuditChainHead] { first.chainHeads + second.chainHeads }

@@ -46,8 +46,8 @@ public final class DenialCoalescer: Sendable {
     public func admit(_ record: AuditRecord, now: Int) -> [AuditRecord] {
         let slice = now / sliceSeconds
         return entries.withLock { entries in
-            let source = grouping == .caller ? record.caller : record.remote
-            var key = Key(source: source ?? "unknown", reason: record.reason ?? record.event.rawValue)
+            let source = grouping == .caller ? record.refusal?.actor?.caller : record.remote
+            var key = Key(source: source ?? "unknown", reason: record.refusal?.reason ?? record.event.name)
             if entries[key] == nil && entries.count >= maximumSources {
                 key = Key(source: "overflow", reason: key.reason)
             }
@@ -81,8 +81,6 @@ public final class DenialCoalescer: Sendable {
 
     private static func summary(of entry: Entry) -> AuditRecord? {
         guard entry.suppressed > 0 else { return nil }
-        var record = entry.last
-        record.count = entry.suppressed
-        return record
+        return entry.last.counting(entry.suppressed)
     }
 }

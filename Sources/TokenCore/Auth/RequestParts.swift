@@ -47,17 +47,9 @@ public struct RequestParts: Sendable {
         guard !authority.isEmpty else { return nil }
         var target = rest[authorityEnd...]
         if let fragment = target.firstIndex(of: "#") { target = target[..<fragment] }
-        let path: Substring
-        let query: String?
-        if let mark = target.firstIndex(of: "?") {
-            path = target[..<mark]
-            query = String(target[target.index(after: mark)...])
-        } else {
-            path = target
-            query = nil
-        }
+        let (path, query) = PathAndQuery.split(target)
         self.init(method: method.uppercased(), scheme: scheme, authority: authority, path: String(path),
-                  query: query, headers: headers, body: body)
+                  query: query.map(String.init), headers: headers, body: body)
     }
 
     /// `@target-uri`: the full URI the client requested.

@@ -20,12 +20,12 @@ public struct HMACKey: Sendable, CustomStringConvertible {
         key += [UInt8](repeating: 0, count: SHA256.blockLength - key.count)
         var pad = key.map { $0 ^ 0x36 }
         var inner = SHA256_CTX()
-        SHA256_Init(&inner)
-        SHA256_Update(&inner, pad, pad.count)
+        tokend_sha256_init(&inner)
+        tokend_sha256_update(&inner, pad, pad.count)
         for index in pad.indices { pad[index] = key[index] ^ 0x5c }
         var outer = SHA256_CTX()
-        SHA256_Init(&outer)
-        SHA256_Update(&outer, pad, pad.count)
+        tokend_sha256_init(&outer)
+        tokend_sha256_update(&outer, pad, pad.count)
         // Best effort: do not leave key material in freed heap memory.
         for index in key.indices { key[index] = 0; pad[index] = 0 }
         innerState = inner
@@ -54,11 +54,11 @@ public struct HMACKey: Sendable, CustomStringConvertible {
     /// The hot path: MAC of `message` written to the 32 bytes at `output`, no allocation.
     public func authenticate(_ message: UnsafeRawBufferPointer, into output: UnsafeMutablePointer<UInt8>) {
         var context = innerState
-        SHA256_Update(&context, message.baseAddress, message.count)
-        SHA256_Final(output, &context)
+        tokend_sha256_update(&context, message.baseAddress, message.count)
+        tokend_sha256_final(output, &context)
         var outer = outerState
-        SHA256_Update(&outer, output, SHA256.digestLength)
-        SHA256_Final(output, &outer)
+        tokend_sha256_update(&outer, output, SHA256.digestLength)
+        tokend_sha256_final(output, &outer)
     }
 
     public var description: String { "HMACKey(redacted)" }

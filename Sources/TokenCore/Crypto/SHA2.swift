@@ -16,15 +16,15 @@ public enum SHA256 {
 
     static func hash(raw: UnsafeRawBufferPointer) -> [UInt8] {
         var context = SHA256_CTX()
-        SHA256_Init(&context)
-        SHA256_Update(&context, raw.baseAddress, raw.count)
+        tokend_sha256_init(&context)
+        tokend_sha256_update(&context, raw.baseAddress, raw.count)
         return finish(&context)
     }
 
     /// Writes the digest of `context` into a new array; `context` is consumed.
     static func finish(_ context: inout SHA256_CTX) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: digestLength) { buffer, count in
-            SHA256_Final(buffer.baseAddress, &context)
+            tokend_sha256_final(buffer.baseAddress, &context)
             count = digestLength
         }
     }
@@ -37,10 +37,10 @@ public enum SHA512 {
     public static func hash(_ bytes: some Sequence<UInt8>) -> Digest {
         withContiguous(bytes) { raw in
             var context = SHA512_CTX()
-            SHA512_Init(&context)
-            SHA512_Update(&context, raw.baseAddress, raw.count)
+            tokend_sha512_init(&context)
+            tokend_sha512_update(&context, raw.baseAddress, raw.count)
             return Digest(bytes: [UInt8](unsafeUninitializedCapacity: digestLength) { buffer, count in
-                SHA512_Final(buffer.baseAddress, &context)
+                tokend_sha512_final(buffer.baseAddress, &context)
                 count = digestLength
             })
         }

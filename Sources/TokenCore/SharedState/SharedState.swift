@@ -5,16 +5,21 @@
 public final class SharedState: Sendable {
     public let replayLedger: any ReplayLedger
     public let rateLimiter: any RateLimiting
+    /// Where every record goes.
     public let audit: any AuditSink
+    /// The audit log file, when there is one (the embedded mode, or `--audit-log` beside the
+    /// database), for what only a file has: reopening it after logrotate, its head as a metric.
+    public let auditFile: AuditLog?
 
-    public init(replayLedger: any ReplayLedger, rateLimiter: any RateLimiting, audit: any AuditSink) {
+    public init(replayLedger: any ReplayLedger, rateLimiter: any RateLimiting, audit: any AuditSink, auditFile: AuditLog?) {
         self.replayLedger = replayLedger
         self.rateLimiter = rateLimiter
         self.audit = audit
+        self.auditFile = auditFile
     }
 
     /// One instance: memory for replay and rate limits, the audit log file.
-    public static func embedded(audit: any AuditSink) -> SharedState {
-        SharedState(replayLedger: InMemoryReplayLedger(), rateLimiter: InMemoryRateLimiter(), audit: audit)
+    public static func embedded(audit: AuditLog) -> SharedState {
+        SharedState(replayLedger: InMemoryReplayLedger(), rateLimiter: InMemoryRateLimiter(), audit: audit, auditFile: audit)
     }
 }

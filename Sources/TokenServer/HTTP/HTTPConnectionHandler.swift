@@ -98,7 +98,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
         case .write(let response, let exchange, let close)?:
             let flushed = ResponseWriter.write(response, for: exchange, close: close, context: context)
             observer.requestFinished(FinishedRequest(
-                method: exchange.method, path: exchange.target, status: response.status, requestID: exchange.requestID,
+                method: exchange.method, path: exchange.target.path, route: exchange.route, status: response.status, requestID: exchange.requestID,
                 caller: response.caller, remoteAddress: remoteAddress, started: exchange.started))
             if close {
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -123,7 +123,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     private func dispatch(_ head: HTTPRequestHead, _ exchange: HTTPConnectionStateMachine.Exchange, _ body: ServerRequest.Body,
                           context: ChannelHandlerContext) {
-        let request = ServerRequest(head: head, body: body, requestID: exchange.requestID, remoteAddress: remoteAddress)
+        let request = ServerRequest(head: head, exchange: exchange, body: body, remoteAddress: remoteAddress)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         responder.respond(to: request, on: context.eventLoop).hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = bound.value

@@ -34,10 +34,21 @@ struct HTTPConnectionStateMachine {
     /// What the access log and the answer need to know about one request.
     struct Exchange: Sendable {
         let method: HTTPMethod
-        /// The request target as sent; "-" when there was no head to read it from.
-        let target: String
+        /// The request target as sent, split once for everything that reads it (the routes, the
+        /// access log, the metrics); "-" when there was no head to read it from.
+        let target: RequestTarget
+        /// The target's route, decided once.
+        let route: Route
         let requestID: String
         let started: NIODeadline
+
+        init(method: HTTPMethod, target: String, requestID: String, started: NIODeadline) {
+            self.method = method
+            self.target = RequestTarget(target)
+            route = Route(path: self.target.path)
+            self.requestID = requestID
+            self.started = started
+        }
 
         /// A request whose head never parsed.
         static func unparsed(at now: NIODeadline) -> Exchange {

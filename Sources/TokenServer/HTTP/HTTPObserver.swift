@@ -9,8 +9,9 @@ protocol HTTPObserver: Sendable {
 
 struct FinishedRequest {
     let method: HTTPMethod
-    /// The request target as sent (path and query).
-    let path: String
+    /// The request target's path, without the query.
+    let path: Substring
+    let route: Route
     let status: HTTPResponseStatus
     let requestID: String
     let caller: String?

@@ -1,10 +1,12 @@
 import NIOCore
 import NIOHTTP1
+import TokenCore
 
 /// One whole request as the routes see it: the head, the body (at most the size limit) and what
 /// the connection knows about it. Built by `HTTPConnectionHandler` once the request has ended.
 struct ServerRequest: Sendable {
     let head: HTTPRequestHead
+    let route: Route
     /// The target's path, without the query.
     let path: Substring
     /// The query without its `?`, or nil.
@@ -26,21 +28,22 @@ struct ServerRequest: Sendable {
     var method: HTTPMethod { head.method }
     var headers: HTTPHeaders { head.headers }
 
-    init(head: HTTPRequestHead, body: Body, requestID: String, remoteAddress: String?) {
+    init(head: HTTPRequestHead, exchange: HTTPConnectionStateMachine.Exchange, body: Body, remoteAddress: String?) {
         self.head = head
-        let target = RequestTarget(head.uri)
+        let target = exchange.target
+        route = exchange.route
         path = target.path
         query = target.query
         authority = target.authority.map(String.init) ?? head.headers.first(name: "host") ?? ""
         self.body = body
-        self.requestID = requestID
+        requestID = exchange.requestID
         self.remoteAddress = remoteAddress
     }
 }
 
 /// A request target split into its parts: origin form (`/path?query`) or absolute form
 /// (`http://host:port/path?query`, which RFC 9112 §3.2.2 says a server must accept).
-struct RequestTarget {
+struct RequestTarget: Sendable {
     let authority: Substring?
     let path: Substring
     let query: Substring?
@@ -56,13 +59,7 @@ struct RequestTarget {
             authority = nil
         }
         let path: Substring
-        if let mark = rest.firstIndex(of: "?") {
-            path = rest[..<mark]
-            query = rest[rest.index(after: mark)...]
-        } else {
-            path = rest
-            query = nil
-        }
+        (path, query) = PathAndQuery.split(rest)
         // An absolute-form target with no path means the root (RFC 9110 §4.2.3).
         self.path = authority != nil && path.isEmpty ? "/" : path
     }

@@ -35,8 +35,8 @@ struct RequestRecorder: HTTPObserver {
 
     func requestFinished(_ request: FinishedRequest) {
         let nanoseconds = Int((NIODeadline.now() - request.started).nanoseconds)
-        let path = RequestTarget(request.path).path
-        metrics.http.record(route: Route(path: path), status: request.status, nanoseconds: nanoseconds)
+        let path = request.path
+        metrics.http.record(route: request.route, status: request.status, nanoseconds: nanoseconds)
         guard enabled else { return }
         guard budget.take() else {
             metrics.accessLogLineDropped()
