@@ -212,7 +212,7 @@ import TokenCore
         #expect(try await Self.mint(fixture, key: Self.quotaKey, identity: "bob").status == 200)
         #expect(try await Self.mint(fixture, key: Self.quotaKey, identity: "carol").status == 200)
         let metrics = try await HTTPTestClient.send("GET", fixture.base + "/metrics")
-        #expect(metrics.text.contains(#"tokend_quota_used{caller="quota"} 4"#), "\(metrics.text.split(separator: "\n").filter { $0.contains("quota") })")
+        #expect(metrics.text.contains(#"tokend_quota_used{caller="quota"} 4.0"#), "\(metrics.text.split(separator: "\n").filter { $0.contains("quota") })")
         #expect(metrics.text.contains(#"tokend_quota_limit{caller="quota"} 5"#))
 
         // kill -9, restart: the counts are where they were.
@@ -248,17 +248,17 @@ import TokenCore
         let fixture = try await Fixture.start(secrets: Self.secrets.replacingOccurrences(of: "quota = \"5/day\"\nidentity_quota = \"2/day\"", with: "quota = \"1000/day\""))
         for index in 0..<3 { #expect(try await Self.mint(fixture, key: Self.quotaKey, identity: "u\(index)").status == 200) }
         #expect(await fixture.server.stop() == 0)
-        func used(_ server: ServerProcess) async throws -> String? {
+        func used(_ server: ServerProcess) async throws -> Double? {
             try await HTTPTestClient.send("GET", server.baseURL + "/metrics").text.split(separator: "\n")
-                .first { $0.hasPrefix(#"tokend_quota_used{caller="quota"}"#) }.map { String($0.split(separator: " ").last!) }
+                .first { $0.hasPrefix(#"tokend_quota_used{caller="quota"}"#) }.flatMap { Double($0.split(separator: " ").last!) }
         }
         let arguments = ["--secrets", fixture.secretsPath, "--port", "0", "--audit-log", fixture.auditPath, "--state-file", fixture.statePath]
         let clean = try await ServerProcess(arguments)
-        #expect(try await used(clean) == "3")
+        #expect(try await used(clean) == 3)
         #expect(try await HTTPTestClient.mint(clean.baseURL, apiKey: Self.quotaKey, body: #"{"identity":"u9"}"#).status == 200)
         await clean.kill9()
         let crashed = try await ServerProcess(arguments)
-        #expect(try await used(crashed) == "13", "after a crash the reservation counts: the 4th token reserved up to 4 + 10 - 1")
+        #expect(try await used(crashed) == 13, "after a crash the reservation counts: the 4th token reserved up to 4 + 10 - 1")
         await crashed.stop()
     }
 

@@ -64,7 +64,7 @@ struct AuditHeadTests {
         let fixture = try await Fixture.start()
         for _ in 0..<3 { #expect(try await fixture.mint().status == 200) }
         let metrics = try await HTTPTestClient.send("GET", fixture.base + "/metrics").text
-        #expect(metrics.contains("tokend_audit_last_seq 3"))
+        #expect(metrics.contains("tokend_audit_last_seq 3.0\n"))
         #expect(await fixture.server.stop() == 0)
         let line = try #require(fixture.server.stderr.split(separator: "\n").last { $0.contains("audit head seq=") })
         let seq = try #require(line.range(of: "seq=").map { line[$0.upperBound...].prefix { $0.isNumber } })

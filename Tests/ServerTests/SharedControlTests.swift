@@ -123,7 +123,7 @@ import TokenCore
             #expect(try await Self.mint(server.baseURL, key: ControlHTTPTests.quotaKey, identity: "yann").status == 200)
             return try await HTTPTestClient.send("GET", server.baseURL + "/metrics").text
         }()
-        #expect(metrics.contains(#"tokend_quota_used{caller="quota"} 4"#), "\(metrics.split(separator: "\n").filter { $0.contains("quota") })")
+        #expect(metrics.contains(#"tokend_quota_used{caller="quota"} 4.0"#), "\(metrics.split(separator: "\n").filter { $0.contains("quota") })")
     }
 
     /// With the database down: a change or a quota count cannot be shared, so it is refused (503)

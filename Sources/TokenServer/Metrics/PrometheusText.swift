@@ -1,4 +1,9 @@
-/// Builds the Prometheus text exposition format (0.0.4) for the families tokend records itself.
+/// The Prometheus text exposition format (0.0.4) for the request families, which `HTTPMetrics`
+/// keeps in a lock-free table of its own (the registry's histograms take a lock per observation and
+/// write every series they hold; these are recorded on every request and written only once
+/// counted). Every other family is the registry's. Label values here come from fixed tables — the
+/// routes and the status codes — so none needs escaping: writing one that does is a programming
+/// error, caught here, not a second escaping path.
 struct PrometheusText {
     private(set) var bytes: [UInt8] = []
 
@@ -26,16 +31,14 @@ struct PrometheusText {
         bytes += text.utf8
     }
 
-    mutating func append(_ other: [UInt8]) {
-        bytes += other
-    }
-
     private mutating func appendLabels(_ labels: [(String, String)]) {
         guard !labels.isEmpty else { return }
         append("{")
         for (index, (name, value)) in labels.enumerated() {
             if index > 0 { append(",") }
-            append("\(name)=\"\(Self.escape(value))\"")
+            precondition(!value.utf8.contains { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == 0x0A },
+                         "a label value of the request families needs no escaping")
+            append("\(name)=\"\(value)\"")
         }
         append("}")
     }
@@ -43,19 +46,5 @@ struct PrometheusText {
     static func format(_ value: Double) -> String {
         if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
         return String(value)
-    }
-
-    /// Label values escape backslash, double quote and line feed.
-    static func escape(_ value: String) -> String {
-        var escaped = ""
-        for character in value {
-            switch character {
-            case "\\": escaped += "\\\\"
-            case "\"": escaped += "\\\""
-            case "\n": escaped += "\\n"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
     }
 }

@@ -4,9 +4,11 @@ import TokenCore
 
 /// Everything `/metrics` shows, with Prometheus names (§2: counters end in `_total`, durations
 /// are `_seconds`, every family has HELP and TYPE):
-/// - the request families, recorded in `HTTPMetrics`' atomic table;
-/// - tokend's own families in a swift-prometheus registry, each made once with its HELP text,
-///   so that recording is an atomic add (a counter) and never a lookup under a lock.
+/// - the request families, recorded in `HTTPMetrics`' atomic table and written by `PrometheusText`;
+/// - every other family in a swift-prometheus registry, each made once with its HELP text, so
+///   that recording is an atomic add (a counter) and never a lookup under a lock; the families
+///   read at scrape time (quota use, the audit head, `process_*`) are set in it just before it
+///   writes.
 /// Histograms that are not on the request path (audit commits, database operations) use the
 /// registry's own, which takes a lock per observation.
 public final class ServerMetrics: DatabaseObserver, Sendable {
@@ -30,6 +32,7 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
 
     public init(version: String) {
         let registry = self.registry
+        process = ProcessMetrics(registry: registry)
         registry.makeGauge(descriptor: Self.family("tokend_build_info", "Always 1; the version of the running binary is its label."), labels: [("version", version)]).set(to: 1.0)
         failureCounters = Dictionary(uniqueKeysWithValues: AuthenticationFailure.Reason.allCases.map {
             ($0, registry.makeCounter(descriptor: Self.family("tokend_auth_failures_total", "Requests refused by caller authentication, by reason."), labels: [("reason", $0.rawValue)]))
@@ -158,23 +161,44 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
         quotaUse.withLock { $0 = provider }
     }
 
+    /// The callers whose quota series were written at the last scrape.
+    private let quotaSeries = Mutex<[String: (used: Gauge, limit: Gauge)]>([:])
+    private let process: ProcessMetrics
+
     func render() -> [UInt8] {
-        var text = PrometheusText()
-        http.render(into: &text)
-        if let uses = quotaUse.withLock({ $0 })?(), !uses.isEmpty {
-            text.family("tokend_quota_used", type: "gauge", help: "Tokens this caller minted in its current quota window (all replicas).")
-            for use in uses { text.sample("tokend_quota_used", labels: [("caller", use.caller)], value: Double(use.used)) }
-            text.family("tokend_quota_limit", type: "gauge", help: "The caller's quota: tokens per window.")
-            for use in uses { text.sample("tokend_quota_limit", labels: [("caller", use.caller)], value: Double(use.limit)) }
-        }
-        if let seq = auditHead.withLock({ $0 })?() {
-            text.family("tokend_audit_last_seq", type: "gauge", help: "The seq of the last record in the audit log file (its head; see audit verify --head).")
-            text.sample("tokend_audit_last_seq", labels: [], value: Double(seq))
-        }
-        ProcessMetrics.render(into: &text)
+        updateScrapeTimeFamilies()
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
-        text.append(buffer)
-        return text.bytes
+        // The request families, kept in their own lock-free table (see `HTTPMetrics`).
+        var text = PrometheusText()
+        http.render(into: &text)
+        return buffer + text.bytes
+    }
+
+    /// The families read when `/metrics` is scraped, set in the registry just before it writes.
+    private func updateScrapeTimeFamilies() {
+        let uses = quotaUse.withLock({ $0 })?() ?? []
+        quotaSeries.withLock { series in
+            let present = Set(uses.map(\.caller))
+            for (caller, gauges) in series where !present.contains(caller) {
+                registry.unregisterGauge(gauges.used)
+                registry.unregisterGauge(gauges.limit)
+                series[caller] = nil
+            }
+            for use in uses {
+                let gauges = series[use.caller] ?? (
+                    registry.makeGauge(descriptor: Self.family("tokend_quota_used", "Tokens this caller minted in its current quota window (all replicas)."),
+                                       labels: [("caller", use.caller)]),
+                    registry.makeGauge(descriptor: Self.family("tokend_quota_limit", "The caller's quota: tokens per window."), labels: [("caller", use.caller)]))
+                series[use.caller] = gauges
+                gauges.used.set(Double(use.used))
+                gauges.limit.set(Double(use.limit))
+            }
+        }
+        if let seq = auditHead.withLock({ $0 })?() {
+            registry.makeGauge(descriptor: Self.family("tokend_audit_last_seq", "The seq of the last record in the audit log file (its head; see audit verify --head)."))
+                .set(Double(seq))
+        }
+        process.update()
     }
 }
