@@ -273,6 +273,22 @@ enum Migrations {
                 audit_link text NOT NULL)
             """,
         ]),
+        Migration(version: 5, name: "audit batches commit before they are answered", statements: [
+            // A statement outside BEGIN commits after the server has reported it complete, and
+            // that report can reach the client first (an error at COMMIT, a server process
+            // stopped mid-commit). A procedure that commits itself reports only after its
+            // COMMIT — and, with a synchronous standby, after the standby's confirmation — in
+            // the one round trip the INSERT took. CALL'd on its own, never inside BEGIN.
+            """
+            CREATE PROCEDURE tokend_audit_append(p_instance text, p_seqs int8[], p_lines bytea[])
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO tokend_audit (instance, seq, line)
+                SELECT p_instance, t.seq, t.line FROM unnest(p_seqs, p_lines) AS t(seq, line);
+                COMMIT;
+            END $$
+            """,
+        ]),
     ]
 
     static var latestVersion: Int { all.last?.version ?? 0 }

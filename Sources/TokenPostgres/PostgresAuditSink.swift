@@ -75,7 +75,7 @@ public final class PostgresAuditSink: AuditSink, Service {
             let (seq, link) = (end.seq, end.link)
             let statement = AuditInsertStatement(instance: instance, seqs: (start.seq + 1...seq).map(Int64.init),
                                                  lines: lines.map { ByteBuffer(bytes: $0) })
-            try await store.run("audit_commit") { client in _ = try await client.commit(statement) }
+            try await store.run("audit_commit") { client in try await client.runCommittingItself(statement) }
             head.withLock { $0 = (seq, link, $0?.switches ?? store.hostSwitches) }
             committed.withLock { $0 = AuditVerifier.Head(seq: seq, link: link) }
             if missing != nil { cutReported.withLock { $0 = true } }

@@ -125,7 +125,7 @@ struct SharedStateTests {
             #expect(try await HTTPTestClient.mint(server.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).status == 200)
             await server.stop()
         }
-        #expect(try fixture.sql("SELECT count(*) FROM tokend_schema_migrations").trimmingCharacters(in: .whitespacesAndNewlines) == "4")
+        #expect(try fixture.sql("SELECT count(*) FROM tokend_schema_migrations").trimmingCharacters(in: .whitespacesAndNewlines) == "5")
     }
 
     @Test func exportPrintsAChainThatVerifiesAsAFileAndTamperingIsNamed() async throws {
