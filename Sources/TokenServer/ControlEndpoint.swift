@@ -11,7 +11,7 @@ import TokenCore
 /// fast as `/healthz`.
 struct ControlEndpoint {
     let endpoint: TokenEndpoint
-    private var service: TokenService { endpoint.service }
+    private var context: EndpointContext { endpoint.context }
 
     /// Longest free-text `reason` a block may carry (it goes into the audit log).
     static let maximumReasonLength = 200
@@ -23,7 +23,7 @@ struct ControlEndpoint {
             return endpoint.reject(.unsupportedMediaType, denial: attempt.denial, request: attempt.request, on: eventLoop)
         }
         // A change held only in this process's memory, and lost at its restart, is not made at all.
-        guard action == .introspect || service.control.isDurable else {
+        guard action == .introspect || context.control.isDurable else {
             return eventLoop.makeSucceededFuture(APIError.stateNotShared.response(requestID: attempt.request.requestID, caller: attempt.caller.id))
         }
         do {
@@ -51,7 +51,7 @@ struct ControlEndpoint {
         let introspector = attempt.configuration.introspector
         var answer = TokenIntrospector.inactive
         if let token = body["token"], let facts = introspector.facts(of: token, now: attempt.now),
-           !service.control.isRevoked(jti: facts.jti, identity: facts.identity, issuedAt: facts.issuedAt, now: attempt.now,
+           !context.control.isRevoked(jti: facts.jti, identity: facts.identity, issuedAt: facts.issuedAt, now: attempt.now,
                                       owns: { introspector.isMinted(facts, by: $0) }) {
             answer = introspector.activeJSON(facts)
         }
@@ -132,8 +132,8 @@ struct ControlEndpoint {
         let requestID = attempt.request.requestID
         let record = AuditRecord(requestID: requestID, remote: attempt.request.remoteAddress, event: change)
         let caller = attempt.caller.id
-        let logger = service.logger
-        let audit = service.state.audit
+        let logger = context.logger
+        let audit = context.state.audit
         let promise = eventLoop.makePromise(of: ServerResponse.self)
         let writeAudit: @Sendable () -> Void = {
             audit.append(record) { result in
@@ -150,7 +150,7 @@ struct ControlEndpoint {
             writeAudit()
             return promise.futureResult
         }
-        service.control.record(event) { result in
+        context.control.record(event) { result in
             switch result {
             case .success:
                 writeAudit()

@@ -7,10 +7,6 @@ struct Router: HTTPResponder {
     let tokens: TokenEndpoint
     let operations: OperationsRoutes
 
-    init(service: TokenService) {
-        tokens = TokenEndpoint(service: service)
-        operations = OperationsRoutes(service: service)
-    }
 
     func respond(to request: ServerRequest, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
         let route = request.route

@@ -10,7 +10,8 @@ import Glibc
 /// sees as a new inode. A change that fails to load is reported once and the running
 /// configuration stays, exactly as for SIGHUP; the next change is tried again.
 struct SecretsFileWatcher: Service {
-    let service: TokenService
+    let secrets: LiveSecrets
+    let logger: Logger
     let path: String
     let interval: Duration
 
@@ -42,8 +43,8 @@ struct SecretsFileWatcher: Service {
             }
             guard let now = Stamp.read(path), now != last else { continue }
             last = now
-            service.logger.notice("secrets file changed; reloading", metadata: ["path": "\(path)"])
-            await service.reloadSecretsInBackground()
+            logger.notice("secrets file changed; reloading", metadata: ["path": "\(path)"])
+            await secrets.reloadInBackground()
         }
     }
 }

@@ -16,15 +16,15 @@ import TokenCore
 /// forms on the spot and the audit writer completes a promise. Only PostgreSQL's, being round
 /// trips, go through a task (inside their own completion forms).
 struct TokenEndpoint: Sendable {
-    let service: TokenService
+    let context: EndpointContext
     /// How signatures may name the scheme: settled at start-up, not per request.
     private let publicScheme: String
     private let alternateScheme: String?
 
-    init(service: TokenService) {
-        self.service = service
-        publicScheme = service.settings.clientScheme.rawValue
-        alternateScheme = service.settings.alternateScheme?.rawValue
+    init(context: EndpointContext) {
+        self.context = context
+        publicScheme = context.settings.clientScheme.rawValue
+        alternateScheme = context.settings.alternateScheme?.rawValue
     }
 
     /// What the request carries once its caller is known. A class: it is captured by every step's
@@ -33,7 +33,7 @@ struct TokenEndpoint: Sendable {
         let request: ServerRequest
         let body: [UInt8]
         let authenticated: AuthenticatedCaller
-        let configuration: TokenService.Configuration
+        let configuration: LoadedSecrets
         let now: Int
         /// What a refusal records so far (who asked, how); each refusal adds its own facts to a copy.
         let denial: RefusalContext
@@ -41,7 +41,7 @@ struct TokenEndpoint: Sendable {
         /// Who a decision's record names.
         var actor: AuditActor { AuditActor(caller: caller.id, auth: authenticated.method.rawValue) }
 
-        init(request: ServerRequest, body: [UInt8], authenticated: AuthenticatedCaller, configuration: TokenService.Configuration,
+        init(request: ServerRequest, body: [UInt8], authenticated: AuthenticatedCaller, configuration: LoadedSecrets,
              now: Int, denial: RefusalContext) {
             self.request = request
             self.body = body
@@ -69,7 +69,7 @@ struct TokenEndpoint: Sendable {
             return reject(.payloadTooLarge, denial: denial, request: request, on: eventLoop)
         }
         let body = Array(buffer.readableBytesView)
-        let configuration = service.configuration
+        let configuration = context.secrets.current
         let authenticated: AuthenticatedCaller
         do {
             authenticated = try configuration.authenticator.authenticate(parts(of: request, body: body), now: now)
@@ -87,14 +87,14 @@ struct TokenEndpoint: Sendable {
     }
 
     private func unavailable(_ error: any Error, _ attempt: Attempt) -> ServerResponse {
-        service.logger.error("shared state unavailable; request refused", metadata: ["error": "\(error)"])
+        context.logger.error("shared state unavailable; request refused", metadata: ["error": "\(error)"])
         return APIError.sharedStateUnavailable.response(requestID: attempt.request.requestID, caller: attempt.caller.id)
     }
 
     /// The shared-state checks, in their one order: the rate limit first, then the replay
     /// ledger, so a refused request leaves no ledger entry and a throttled caller cannot fill it.
     private func admit(_ attempt: Attempt, completion: @escaping @Sendable (Result<Admission, any Error>) -> Void) {
-        let state = service.state
+        let state = context.state
         let share = share(attempt)
         let claim = attempt.authenticated.replayClaim
         let callerID = attempt.caller.id
@@ -150,7 +150,7 @@ struct TokenEndpoint: Sendable {
         } catch {
             return reject(.rejected(error), denial: denial, request: attempt.request, on: eventLoop)
         }
-        let control = service.control
+        let control = context.control
         if control.isBlocked(issued.identity, now: attempt.now) {
             return reject(.identityBlocked, denial: denial, request: attempt.request, on: eventLoop)
         }
@@ -171,7 +171,7 @@ struct TokenEndpoint: Sendable {
         switch decision {
         case .admitted(let crossedWarning, let durability):
             if crossedWarning, let quota = attempt.caller.quota {
-                service.logger.warning("caller passed 80 % of its quota", metadata: ["caller": "\(attempt.caller.id)", "quota": "\(quota)"])
+                context.logger.warning("caller passed 80 % of its quota", metadata: ["caller": "\(attempt.caller.id)", "quota": "\(quota)"])
             }
             guard let durability else { return release(issued, attempt, quotaCounted: nil, on: eventLoop) }
             let counted = eventLoop.makePromise(of: Void.self)
@@ -180,7 +180,7 @@ struct TokenEndpoint: Sendable {
         case .exceeded(let quota, let resetsAt):
             return reject(.quotaExceeded(quota, resetsAt: resetsAt, now: attempt.now), denial: denial, request: attempt.request, on: eventLoop)
         case .full:
-            service.logger.error("per-identity quota table full; mint refused", metadata: ["caller": "\(attempt.caller.id)"])
+            context.logger.error("per-identity quota table full; mint refused", metadata: ["caller": "\(attempt.caller.id)"])
             return eventLoop.makeSucceededFuture(APIError.quotaTableFull.response(requestID: attempt.request.requestID, caller: attempt.caller.id))
         }
     }
@@ -194,9 +194,9 @@ struct TokenEndpoint: Sendable {
         let success = ServerResponse(headers: ServerResponse.jsonHeaders, body: ByteBuffer(bytes: issued.responseJSON()), caller: attempt.caller.id)
         let counter = attempt.configuration.issuedCounter(attempt.caller.id)
         let promise = eventLoop.makePromise(of: ServerResponse.self)
-        let logger = service.logger
+        let logger = context.logger
         let countsOnAudit = quotaCounted == nil
-        service.state.audit.append(record) { result in
+        context.state.audit.append(record) { result in
             switch result {
             case .success:
                 if countsOnAudit { counter?.increment() }
@@ -221,13 +221,13 @@ struct TokenEndpoint: Sendable {
     func reject(_ error: APIError, denial: RefusalContext, request: ServerRequest, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
         let response = error.response(requestID: request.requestID, caller: denial.actor?.caller)
         guard error.status != .serviceUnavailable else { return eventLoop.makeSucceededFuture(response) }
-        return service.recordDenial(denial.rejected(status: Int(error.status.code), reason: error.code), on: eventLoop).map { response }
+        return context.denials.record(denial.rejected(status: Int(error.status.code), reason: error.code), on: eventLoop).map { response }
     }
 
     /// Counts and records an authentication failure (the key id in it is only claimed).
     private func deny(_ failure: AuthenticationFailure, record: RefusalContext, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
-        service.metrics.authenticationFailed(failure.reason)
-        return service.recordDenial(record.denied(failure), on: eventLoop)
+        context.metrics.authenticationFailed(failure.reason)
+        return context.denials.record(record.denied(failure), on: eventLoop)
     }
 
     private static func admission(_ outcome: ReplayOutcome, keyID: String) -> Admission {

@@ -112,8 +112,9 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             control = ControlState(identityQuotaCapacity: settings.identityQuotaCapacity)
         }
-        let service = TokenService(settings: settings, secrets: secrets, state: shared.state, control: control, stateServices: shared.services,
-                                   stateReadiness: shared.readiness, metrics: metrics, logger: logger)
+        let application = TokenServerApplication(settings: settings, secrets: secrets, state: shared.state, control: control,
+                                                 stateServices: shared.services, stateReadiness: shared.readiness, metrics: metrics,
+                                                 logger: logger)
         let scheme = settings.listenerScheme.rawValue
         let tls: NIOSSLContext?
         do {
@@ -128,7 +129,7 @@ struct ServeCommand: AsyncParsableCommand {
         defer { pid?.remove() }
         do {
             let startLogger = logger
-            try await TokenServerApplication.run(service: service, tls: tls) { port in
+            try await application.run(tls: tls) { port in
                 let base = "\(scheme)://\(settings.host):\(port)"
                 if let devSecrets { Self.printDevBanner(devSecrets, base: base, auditLogPath: settings.auditLogPath) }
                 Console.out("tokend: listening on \(base)")  // for scripts and people, as it was
