@@ -44,77 +44,86 @@ public enum AuditVerifier {
     /// must pass through that head (a head logged while the instance kept writing); with
     /// `instance`, every record must name it (a chain stored under another name was copied or
     /// renamed).
+    ///
+    /// Each record's `prev` depends only on the bytes of the line before it, so the files are cut
+    /// at line ends into stretches checked side by side (one per core), then joined in order: where one stretch ends must be where the next begins. The first
+    /// problem reported is the one a single pass would report.
     public static func verify(files: [(name: String, contents: [UInt8])], key: HMACKey?, continues allowContinuation: Bool = false,
                               head expectedHead: Head? = nil, through passedHead: Head? = nil,
                               instance: String? = nil) throws(Broken) -> Report {
-        let chain = AuditChain(key: key)
-        var previous: (seq: Int, link: String)?
-        var records = 0
-        var continues: Int?
-        var passed = false
-        for file in files where !file.contents.isEmpty {
-            var lines = file.contents.split(separator: 0x0A, omittingEmptySubsequences: false)
-            let endsWithNewline = file.contents.last == 0x0A
-            if endsWithNewline { lines.removeLast() }
-            for (index, line) in lines.enumerated() {
-                let number = index + 1
-                func broken(_ reason: String) -> Broken { Broken(file: file.name, line: number, reason: reason) }
-                if index == lines.count - 1 && !endsWithNewline {
-                    throw broken("truncated: the last record has no newline (a torn or cut write)")
-                }
-                guard case .object(let record)? = try? JSONParser.parse(line),
-                      let seq = record["seq"]?.integerValue, let prev = record["prev"]?.stringValue else {
-                    throw broken("not an audit record (edited or truncated)")
-                }
-                if let previous {
-                    if seq <= previous.seq {
-                        throw broken("seq \(seq) follows \(previous.seq): records were reordered or duplicated")
-                    }
-                    if seq > previous.seq + 1 {
-                        let missing = previous.seq + 1
-                        let laterSeqs = lines[(index + 1)...].lazy.compactMap { try? JSONParser.parse($0).objectValue?["seq"]?.integerValue }
-                        if laterSeqs.contains(missing) {
-                            throw broken("seq \(seq) follows \(previous.seq), and seq \(missing) comes later: records were reordered")
-                        }
-                        throw broken("seq \(seq) follows \(previous.seq): \(seq - previous.seq - 1) record(s) before this line were deleted")
-                    }
-                    if prev != previous.link {
-                        let hint = key == nil && records == 1 ? " (if the log is keyed with audit_key, pass --secrets)" : ""
-                        throw broken("prev does not match the record before it: that record was edited\(hint)")
-                    }
-                } else if seq == 1 {
-                    guard prev == AuditChain.genesis else { throw broken("the first record's prev must be 64 zeros") }
-                } else if allowContinuation {
-                    continues = seq
-                } else {
-                    throw broken("the file starts at seq \(seq), not 1: records before it are missing (give the previous file first, or --continues for a file that follows a rotation)")
-                }
-                if let instance, record["instance"]?.stringValue != instance {
-                    throw broken("the record names instance \(record["instance"]?.stringValue.map { "\"\($0)\"" } ?? "none"), but is stored as \"\(instance)\"'s: the chain was copied or renamed")
-                }
-                previous = (seq, chain.link(for: line))
-                if let passedHead, seq == passedHead.seq {
-                    guard previous?.link == passedHead.link else {
-                        throw broken("seq \(seq) has another link than the head logged for it: the chain was rewritten from here on")
-                    }
-                    passed = true
-                }
-                records += 1
-            }
+        try verify(files: files, key: key, continues: allowContinuation, head: expectedHead, through: passedHead, instance: instance,
+                   stretches: AuditStretch.defaultCount, minimumStretchBytes: AuditStretch.minimumBytes)
+    }
+
+    /// `verify` cut into `stretches` of at least `minimumStretchBytes` (tests cut small files finely).
+    static func verify(files: [(name: String, contents: [UInt8])], key: HMACKey?, continues allowContinuation: Bool,
+                       head expectedHead: Head?, through passedHead: Head?, instance: String?,
+                       stretches: Int, minimumStretchBytes: Int) throws(Broken) -> Report {
+        let nonEmpty = files.filter { !$0.contents.isEmpty }
+        let lastFile = nonEmpty.last?.name ?? files.last?.name ?? "-"
+        let pieces = AuditStretch.cut(nonEmpty.map(\.contents), into: stretches, minimumBytes: minimumStretchBytes)
+        let checks = AuditStretch.check(pieces, in: nonEmpty) { index in
+            AuditChainCheck(key: key, start: index == 0 ? .chain(continues: allowContinuation) : .joined, through: passedHead,
+                            instance: instance)
         }
-        let head = previous.map { Head(seq: $0.seq, link: $0.link) }
+        var records = 0
+        var previous: Head?
+        var continuesFrom: Int?
+        var passed = false
+        var failure: AuditChainCheck.Failure?
+        var lineOffsets: [Int: Int] = [:]
+        for (piece, check) in zip(pieces, checks) {
+            if piece.index == 0 { continuesFrom = check.continuesFrom }
+            // Stretches number their lines from 1; the file's numbers add the stretches before.
+            let offset = lineOffsets[piece.file, default: 0]
+            lineOffsets[piece.file] = offset + check.lines
+            if let previous, let opening = check.opening,
+               var problem = AuditChainCheck.continuity(after: previous, seq: opening.seq, prev: opening.prev, recordsBefore: records) {
+                if case .gap(let seq, let last, false) = problem,
+                   AuditStretch.contains(seq: last + 1, in: nonEmpty[piece.file].contents, after: piece.range.lowerBound) {
+                    problem = .gap(seq: seq, previous: last, comesLater: true)
+                }
+                failure = .init(file: nonEmpty[piece.file].name, line: offset + opening.line, problem: problem)
+                break
+            }
+            if var found = check.failure {
+                // The stretch looked for a gap's missing seq in its own lines only; the rest of
+                // the file is in the stretches after it.
+                if case .gap(let seq, let last, false) = found.problem,
+                   AuditStretch.contains(seq: last + 1, in: nonEmpty[piece.file].contents, after: piece.range.upperBound) {
+                    found.problem = .gap(seq: seq, previous: last, comesLater: true)
+                }
+                // It counted its records from 0; the chain had `records` before it.
+                if case .prevMismatch(let before) = found.problem { found.problem = .prevMismatch(recordsBefore: records + before) }
+                found.line += offset
+                failure = found
+                break
+            }
+            records += check.records
+            previous = check.previous ?? previous
+            passed = passed || check.passed
+        }
+        return try report(failure: failure, keyed: key != nil, records: records, continuesFrom: continuesFrom, head: previous,
+                          passed: passed, lastFile: lastFile, expected: expectedHead, through: passedHead)
+    }
+
+    /// What a whole chain's check comes to: its first problem, or whether it ends at `expected`
+    /// and passed through `through`.
+    static func report(failure: AuditChainCheck.Failure?, keyed: Bool, records: Int, continuesFrom: Int?, head: Head?, passed: Bool,
+                       lastFile: String, expected expectedHead: Head?, through passedHead: Head?) throws(Broken) -> Report {
+        if let failure {
+            throw Broken(file: failure.file, line: failure.line, reason: failure.problem.reason(keyed: keyed))
+        }
         if let expectedHead, head != expectedHead {
-            let name = files.last(where: { !$0.contents.isEmpty })?.name ?? files.last?.name ?? "-"
             let ends = head.map { "seq \($0.seq)" } ?? "no record"
-            throw Broken(file: name, line: records, reason: expectedHead.seq > (head?.seq ?? 0)
+            throw Broken(file: lastFile, line: records, reason: expectedHead.seq > (head?.seq ?? 0)
                 ? "the chain ends at \(ends), but the head kept elsewhere is seq \(expectedHead.seq): records were cut from the end"
                 : "the chain ends at \(ends) with another link than the head kept elsewhere (seq \(expectedHead.seq)): the file was rewritten")
         }
         if let passedHead, !passed {
-            let name = files.last(where: { !$0.contents.isEmpty })?.name ?? files.last?.name ?? "-"
-            throw Broken(file: name, line: records, reason: head.map { "the chain ends at seq \($0.seq), but a head was logged at seq \(passedHead.seq): records were cut from the end" }
+            throw Broken(file: lastFile, line: records, reason: head.map { "the chain ends at seq \($0.seq), but a head was logged at seq \(passedHead.seq): records were cut from the end" }
                 ?? "no record, but a head was logged at seq \(passedHead.seq): the whole chain was deleted")
         }
-        return Report(records: records, continuesFromSequence: continues, head: head)
+        return Report(records: records, continuesFromSequence: continuesFrom, head: head)
     }
 }
