@@ -1,13 +1,7 @@
 # Shared by service.sh and compare.sh (sourced): a release tokend, a work directory, a secrets
 # file whose caller "web" has the peers' test API key, and helpers to start, stop and read wrk.
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-# TOKEND_BIN: load another build instead (an earlier commit's, to compare in one run).
-if [ -n "${TOKEND_BIN:-}" ]; then
-  TOKEND="$TOKEND_BIN"
-else
-  swift build -c release --product tokend >/dev/null
-  TOKEND="$(swift build -c release --show-bin-path)/tokend"
-fi
+source Benchmarks/tokend-binary.sh
 WORK="$(mktemp -d /tmp/tokend-bench.XXXXXX)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 PORT="${PORT:-8110}"

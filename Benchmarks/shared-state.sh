@@ -14,21 +14,12 @@ cd "$(dirname "$0")/.."
 DURATION="${DURATION:-8s}"; CONNS="${CONNS:-64}"; THREADS="${THREADS:-1}"; PGPORT="${PGPORT:-55433}"
 source Benchmarks/common.sh
 
-# A throwaway PostgreSQL, as the tests make one: its own directory, loopback, SCRAM password.
-PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-PGDATA="$WORK/pg"
-mkdir -p "$PGDATA"; echo bench-pg-password >"$WORK/pgpass"; chown -R postgres: "$PGDATA" "$WORK/pgpass"; chmod 755 "$WORK"
-runuser -u postgres -- "$PGBIN/initdb" -D "$PGDATA" -U tokend --pwfile="$WORK/pgpass" --auth=scram-sha-256 -E UTF8 --no-sync >/dev/null
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/log" -w \
-  -o "-p $PGPORT -k $PGDATA -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
-trap 'kill $(jobs -p) 2>/dev/null || true; runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
-DATABASE="postgres://tokend:bench-pg-password@127.0.0.1:$PGPORT/postgres?sslmode=disable"
+source Benchmarks/throwaway-postgres.sh
 
 start_instances() {  # start_instances MODE COUNT: sets SERVERS (pids) and PORTS
   SERVERS=(); PORTS=()
   rm -f "$WORK/audit.jsonl"
-  PGPASSWORD=bench-pg-password psql -q -h 127.0.0.1 -p "$PGPORT" -U tokend -d postgres \
-    -c "DROP SCHEMA public CASCADE" -c "CREATE SCHEMA public" >/dev/null 2>&1
+  psql_bench -c "DROP SCHEMA public CASCADE" -c "CREATE SCHEMA public" >/dev/null 2>&1
   for i in $(seq 1 "$2"); do
     local port=$((PORT + i - 1))
     local args=(--secrets "$WORK/secrets.toml" --port "$port")

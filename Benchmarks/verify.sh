@@ -5,23 +5,18 @@
 #   verify          tokend audit verify FILE (the file cut into one stretch per core)
 #   verify-1core    the same pinned to one core (taskset): what the stretches add
 #   other           with OTHER_BIN set: that build's verify (an earlier commit's), in the same run
-# and with DATABASE=1, `audit verify --database` of the same chain stored in a throwaway
+# and with WITH_DATABASE=1, `audit verify --database` of the same chain stored in a throwaway
 # PostgreSQL (as instance "bench-N"), its time and its peak resident memory at RECORDS and at a
 # tenth of them: memory that does not grow with the chain is the point.
 # Each is run ROUNDS times (default 3) after one warm-up read; the medians are printed, with
 # records/s and MB/s. The log is RECORDS (default 275,000) token.issued records in tokend's line
 # format, about 440 bytes each, chained with SHA-256 as an unkeyed log is.
 #
-#   Benchmarks/verify.sh      (env: RECORDS=275000 ROUNDS=3 TOKEND_BIN= OTHER_BIN= DATABASE= PGPORT=55434)
+#   Benchmarks/verify.sh      (env: RECORDS=275000 ROUNDS=3 TOKEND_BIN= OTHER_BIN= WITH_DATABASE= PGPORT=55434)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RECORDS="${RECORDS:-275000}"; ROUNDS="${ROUNDS:-3}"
-if [ -n "${TOKEND_BIN:-}" ]; then
-  TOKEND="$TOKEND_BIN"
-else
-  swift build -c release --product tokend >/dev/null
-  TOKEND="$(swift build -c release --show-bin-path)/tokend"
-fi
+source Benchmarks/tokend-binary.sh
 WORK="$(mktemp -d /tmp/tokend-verify.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 LOG="$WORK/audit.jsonl"
@@ -69,18 +64,10 @@ report verify "$(median "$TOKEND" audit verify "$LOG")"
 report verify-1core "$(median taskset -c 0 "$TOKEND" audit verify "$LOG")"
 if [ -n "${OTHER_BIN:-}" ]; then report other "$(median "$OTHER_BIN" audit verify "$LOG")"; fi
 
-[ -n "${DATABASE:-}" ] || exit 0
-# A throwaway PostgreSQL, as the tests make one: its own directory, loopback, SCRAM password.
+[ -n "${WITH_DATABASE:-}" ] || exit 0
 PGPORT="${PGPORT:-55434}"
-PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-PGDATA="$WORK/pg"
-mkdir -p "$PGDATA"; echo bench-pg-password >"$WORK/pgpass"; chown -R postgres: "$PGDATA" "$WORK/pgpass"; chmod 755 "$WORK"
-runuser -u postgres -- "$PGBIN/initdb" -D "$PGDATA" -U tokend --pwfile="$WORK/pgpass" --auth=scram-sha-256 -E UTF8 --no-sync >/dev/null
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/log" -w \
-  -o "-p $PGPORT -k $PGDATA -c listen_addresses=127.0.0.1" start >/dev/null
-trap 'runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
-URL="postgres://tokend:bench-pg-password@127.0.0.1:$PGPORT/postgres?sslmode=disable"
-"$TOKEND" db migrate --database "$URL" >/dev/null
+source Benchmarks/throwaway-postgres.sh
+"$TOKEND" db migrate --database "$DATABASE" >/dev/null
 peak() {  # peak CMD...: "SECONDS KIB", the wall time and the peak resident memory of CMD
   python3 - "$@" <<'PY'
 import resource, subprocess, sys, time
@@ -92,11 +79,10 @@ PY
 for count in $((RECORDS / 10)) "$RECORDS"; do
   instance="bench-$count"  # one chain per size: the table refuses DELETE and TRUNCATE
   generate "$WORK/db.jsonl" "$count" "$instance"
-  PGPASSWORD=bench-pg-password psql -q -h 127.0.0.1 -p "$PGPORT" -U tokend -d postgres \
-    -c "\\copy tokend_audit (instance, seq, line) FROM '$WORK/db.jsonl.csv' WITH (FORMAT csv)" >/dev/null
+  psql_bench -c "\\copy tokend_audit (instance, seq, line) FROM '$WORK/db.jsonl.csv' WITH (FORMAT csv)" >/dev/null
   for build in "$TOKEND" ${OTHER_BIN:-}; do
     name=verify; [ "$build" = "$TOKEND" ] || name=other
-    read -r seconds kib < <(peak "$build" audit verify --database "$URL" --instance "$instance")
+    read -r seconds kib < <(peak "$build" audit verify --database "$DATABASE" --instance "$instance")
     printf '%-13s --database, %7d records: %6.3f s  %9.0f records/s  peak RSS %6.1f MiB\n' \
       "$name" "$count" "$seconds" "$(awk -v n="$count" -v s="$seconds" 'BEGIN { print n / s }')" "$(awk -v k="$kib" 'BEGIN { print k / 1024 }')"
   done
