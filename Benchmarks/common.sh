@@ -1,5 +1,6 @@
 # Shared by service.sh and compare.sh (sourced): a release tokend, a work directory, a secrets
-# file whose caller "web" has the peers' test API key, and helpers to start, stop and read wrk.
+# file whose caller "web" has the peers' test API key, helpers to start, stop and read wrk, and a
+# process's CPU time.
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 source Benchmarks/tokend-binary.sh
 WORK="$(mktemp -d /tmp/tokend-bench.XXXXXX)"
@@ -47,4 +48,14 @@ wrk_field() {
     p99) to_ms "$(awk '$1 == "99%" {print $2}' "$1")" ;;
     non2xx) awk '/Non-2xx/ {n = $NF} END {print n + 0}' "$1" ;;
   esac
+}
+
+cpu_seconds() {  # cpu_seconds PID...: user + system CPU time of the processes, in seconds
+  local ticks=0 pid
+  for pid in "$@"; do
+    [ -r "/proc/$pid/stat" ] || continue
+    # utime and stime: fields 14 and 15, counted after the command name's closing parenthesis.
+    ticks=$((ticks + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", t / hz }'
 }

@@ -5,7 +5,8 @@
 #   pg2-*   two instances on the same PostgreSQL, one wrk per instance (CONNS/2 each), summed
 # each for the API-key path, the API-key path with a (never reached) rate limit, the same with a
 # (never reached) quota and identity quota, and the RFC 9421 (hmac) path; then pg2 / file.
-# Also printed: audit records per commit, commits per second, database round trips per request;
+# Also printed: audit records per commit, commits per second, database round trips per request,
+# and the CPU time per request of tokend (all instances) and of PostgreSQL (all its processes);
 # and, on two replicas, how long a revocation and a block made on one take to hold on the other.
 #
 #   Benchmarks/shared-state.sh        (env: DURATION=8s CONNS=64 THREADS=1 PORT=8110 PGPORT=55433 PATHS="apikey limited quota hmac")
@@ -47,17 +48,30 @@ run() {  # run NAME MODE COUNT PATH(apikey|hmac|limited)
   [ "$path" = limited ] && echo "rate_limit = 1000000" >>"$WORK/secrets.toml"
   [ "$path" = quota ] && printf 'quota = "1000000000/day"\nidentity_quota = "1000000000/day"\n' >>"$WORK/secrets.toml"
   start_instances "$mode" "$count"
-  local outs=()
+  local outs=() pg_pids
+  pg_pids=$(postgres_pids)
+  # Enough signed requests for the run at the file mode's rate: each is accepted once, and the
+  # rest of a list that ran out would be answered 401 as replays.
+  local signed=$(( ${DURATION%s} * 60000 / count ))
+  if [ "$path" = hmac ]; then
+    for port in "${PORTS[@]}"; do
+      python3 Benchmarks/sign_requests.py "http://127.0.0.1:$port/v1/tokens" web "$HMAC_SECRET" "$signed" >"$WORK/signed-$port.tsv"
+    done
+  fi
+  local tokend_before pg_before
+  tokend_before=$(cpu_seconds "${SERVERS[@]}"); pg_before=$(cpu_seconds $pg_pids)
   for port in "${PORTS[@]}"; do
     i=$((i + 1)); local out="$WORK/wrk-$name-$i.txt"; outs+=("$out")
     if [ "$path" = hmac ]; then
-      python3 Benchmarks/sign_requests.py "http://127.0.0.1:$port/v1/tokens" web "$HMAC_SECRET" 150000 >"$WORK/signed-$port.tsv"
       wrk -t"$THREADS" -c"$conns" -d"$DURATION" --latency -s Benchmarks/post-signed.lua "http://127.0.0.1:$port/v1/tokens" -- "$WORK/signed-$port.tsv" >"$out" &
     else
       wrk -t"$THREADS" -c"$conns" -d"$DURATION" --latency -s Benchmarks/post-apikey.lua "http://127.0.0.1:$port/v1/tokens" >"$out" &
     fi
   done
   wait $(jobs -p | grep -v -x -F "$(printf '%s\n' "${SERVERS[@]}")") 2>/dev/null || true
+  local tokend_cpu pg_cpu
+  tokend_cpu=$(awk -v a="$tokend_before" -v b="$(cpu_seconds "${SERVERS[@]}")" 'BEGIN { print b - a }')
+  pg_cpu=$(awk -v a="$pg_before" -v b="$(cpu_seconds $(postgres_pids))" 'BEGIN { print b - a }')
   local records=0 commits=0 trips=0
   for port in "${PORTS[@]}"; do
     records=$((records + $(metric "$port" '^tokend_audit_records_total\{result="ok"\}')))
@@ -71,8 +85,12 @@ run() {  # run NAME MODE COUNT PATH(apikey|hmac|limited)
     p99=$(awk -v a="$p99" -v b="$(wrk_field "$out" p99)" 'BEGIN { print (b > a ? b : a) }')
   done
   RPS[$name]=$rps
-  printf "%-11s rps=%-7s p99=%-8s non2xx=%-5s records_per_commit=%-5s commits_per_s=%-6s db_round_trips_per_request=%s\n" \
+  local requests
+  requests=$(awk -v r="$rps" -v d="${DURATION%s}" 'BEGIN { print r * d }')
+  printf "%-12s rps=%-7s p99=%-8s non2xx=%-6s cpu_us_per_request: tokend=%-5s postgres=%-5s records_per_commit=%-5s commits_per_s=%-6s db_round_trips_per_request=%s\n" \
     "$name" "$rps" "${p99}ms" "$non2xx" \
+    "$(awk -v c="$tokend_cpu" -v n="$requests" 'BEGIN { printf "%.1f", c * 1e6 / n }')" \
+    "$(awk -v c="$pg_cpu" -v n="$requests" -v m="$mode" 'BEGIN { if (m == "file") print "-"; else printf "%.1f", c * 1e6 / n }')" \
     "$(awk -v r="$records" -v c="$commits" 'BEGIN { if (c > 0) printf "%.1f", r / c; else print "-" }')" \
     "$(awk -v c="$commits" -v d="${DURATION%s}" 'BEGIN { printf "%.0f", c / d }')" \
     "$(awk -v t="$trips" -v r="$records" 'BEGIN { if (r > 0) printf "%.2f", t / r; else print "-" }')"

@@ -13,7 +13,11 @@ import TokenCore
 /// 2 its caller's share is used up. A replay takes nothing from the share, so replaying a
 /// captured request cannot use up its caller's share; a caller whose claims in the batch do not
 /// all fit its share has none of them recorded. Rows are locked in one order (callers by id, keys
-/// by value), so batches committing concurrently cannot deadlock.
+/// by value), so batches committing concurrently cannot deadlock. Whether a key is held is a
+/// `LATERAL … LIMIT 1` probe of the primary key, not a `NOT EXISTS`: the generic plan PostgreSQL
+/// keeps for a prepared statement is made while the ledger is small, and for the anti-join it
+/// chose to read every live entry (by `expires_at`) in every batch, a cost that grew with the
+/// ledger.
 struct ReplayBatchStatement: PostgresPreparedStatement {
     static let sql = """
         WITH input AS (
@@ -21,7 +25,8 @@ struct ReplayBatchStatement: PostgresPreparedStatement {
             FROM unnest($1::bytea[], $2::text[], $3::int8[], $4::int4[]) WITH ORDINALITY AS t(key, caller_id, expires_at, share, ord)),
         first AS (
             SELECT DISTINCT ON (i.key) i.key, i.caller_id, i.expires_at, i.share, i.ord FROM input i
-            WHERE NOT EXISTS (SELECT 1 FROM tokend_replay r WHERE r.key = i.key AND r.expires_at > $5::int8)
+            LEFT JOIN LATERAL (SELECT r.expires_at FROM tokend_replay r WHERE r.key = i.key LIMIT 1) held ON true
+            WHERE held.expires_at IS NULL OR held.expires_at <= $5::int8
             ORDER BY i.key, i.ord),
         demand AS (
             SELECT caller_id, count(*)::int4 AS n, max(share) AS cap FROM first GROUP BY caller_id),

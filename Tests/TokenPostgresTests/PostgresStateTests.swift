@@ -56,6 +56,27 @@ struct PostgresStateTests {
         #expect(try postgres.psql("SELECT count(*) FROM tokend_replay", database: databaseName).trimmed == "1")
     }
 
+    /// A replay claim looks its keys up by the primary key whatever plan PostgreSQL caches for
+    /// the prepared statement. A generic plan made while the ledger was small once chose to read
+    /// every live entry (a bitmap scan on `expires_at`, then a hash anti-join) for each batch: a
+    /// cost that grew with the ledger, found by profiling the signed path.
+    @Test func theReplayClaimLooksUpEachKeyByItsIndexWhateverThePlan() async throws {
+        try await withStore { _ in }  // the schema
+        // The plan is made (and kept) on the first execution, while the ledger is empty; the
+        // ledger then grows to 20,000 live entries under it.
+        let keys = "ARRAY[" + (0..<16).map { "sha256('k\($0)'::bytea)" }.joined(separator: ",") + "]"
+        let plan = try postgres.psql("""
+            SET plan_cache_mode = force_generic_plan;
+            PREPARE claim(bytea[], text[], int8[], int4[], int8, int8) AS \(ReplayBatchStatement.sql);
+            EXECUTE claim(ARRAY[sha256('first'::bytea)], ARRAY['web'], ARRAY[2000000300::int8], ARRAY[1000], 1900000000, 1900000000);
+            INSERT INTO tokend_replay SELECT sha256(i::text::bytea), 'web', 2000000000 + i FROM generate_series(1, 20000) i;
+            EXPLAIN EXECUTE claim(\(keys), array_fill('web'::text, ARRAY[16]), array_fill(2000000300::int8, ARRAY[16]),
+                                  array_fill(1000::int4, ARRAY[16]), 1900000000, 1900000000);
+            """, database: databaseName)
+        #expect(plan.contains("Index Scan using tokend_replay_pkey on tokend_replay r"), "\(plan)")
+        #expect(!plan.contains("Bitmap Heap Scan on tokend_replay r") && !plan.contains("Seq Scan on tokend_replay r"), "\(plan)")
+    }
+
     @Test func oneCallerAtItsShareDoesNotCrowdOutAnother() async throws {
         let outcomes = try await withLedger { ledger in
             var outcomes: [ReplayOutcome] = []
