@@ -11,7 +11,7 @@ import TokenCore
 /// A deferred constraint trigger that raises at COMMIT makes that moment certain.
 @Suite(.serialized) struct CommitAcknowledgementTests {
     @Test func aRecordRefusedAtCommitIsNoToken() async throws {
-        let fixture = try SharedStateFixture()
+        let fixture = try await SharedStateFixture.make()
         let a = try await fixture.start("a")
         func mint() async throws -> HTTPResult {
             try await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#)

@@ -19,7 +19,7 @@ struct ConnectionBoundsTests {
             // Spread over 100 loopback addresses: a first connection from an address is no different.
             let connection = try RawConnection(port: fixture.server.port, source: "127.0.0.\(1 + attempt % 100)")
             connection.send(Self.oversized)
-            let (text, closed) = connection.read(timeout: 5) { _ in false }
+            let (text, closed) = await connection.read(timeout: 5) { _ in false }
             let response = RawResponse(text, closed: closed)
             if !(response.status == 413 && response.errorCode == "payload_too_large" && closed && response.header("Connection") == "close") {
                 lost.append(attempt)
@@ -44,12 +44,12 @@ struct ConnectionBoundsTests {
             for trickler in tricklers { trickler.send("x") }
         }
         for trickler in tricklers {
-            let answer = trickler.exchange("", timeout: 3)
+            let answer = await trickler.exchange("", timeout: 3)
             #expect(answer.status == 408, "\(answer.text)")
             #expect(answer.errorCode == "request_timeout")
             #expect(answer.header("Connection") == "close")
         }
-        let served = RawResponse(waiting.read(timeout: 3) { RawResponse($0).status != nil }.text)
+        let served = RawResponse(await waiting.read(timeout: 3) { RawResponse($0).status != nil }.text)
         #expect(served.status == 200, "the freed slot did not serve the waiting caller")
         // A slow but steady uploader of a whole 64 KiB body within the timeout is served (1.2 s
         // of pacing against 8 s: sleeps stretch on a machine busy with the rest of the suite).
@@ -61,7 +61,7 @@ struct ConnectionBoundsTests {
             uploader.send(String(body.utf8.dropFirst(piece).prefix(8192))!)
             try await Task.sleep(for: .milliseconds(150))
         }
-        let answer = uploader.exchange("", timeout: 8)
+        let answer = await uploader.exchange("", timeout: 8)
         #expect(answer.status == 401, "not judged on its merits: \(answer.text.prefix(300))")
         await fixture.server.stop()
         await steady.server.stop()
@@ -82,14 +82,14 @@ struct ConnectionBoundsTests {
                     sent += count
                     if count == 0 { try await Task.sleep(for: .milliseconds(5)) }
                 }
-                let (text, _) = connection.read(timeout: 1)
+                let (text, _) = await connection.read(timeout: 1)
                 #expect(text.hasPrefix("HTTP/1.1 "), "not answered: \(opening)")
                 #expect(sent < 8 * 1024 * 1024, "\(sent) bytes taken after \(opening.prefix(20))")
             }
         }
         let growth = fixture.server.residentBytes - before
         #expect(growth < 64 * 1024 * 1024, "RSS grew by \(growth / 1_048_576) MiB")
-        #expect(try RawConnection(port: fixture.server.port).exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
+        #expect(try await RawConnection(port: fixture.server.port).exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
         await fixture.server.stop()
     }
 
@@ -108,7 +108,7 @@ struct ConnectionBoundsTests {
         #expect(growth < 64 * 1024 * 1024, "RSS grew by \(growth / 1_048_576) MiB after \(sent) bytes of requests")
         // Reading stopped: the client's sends were refused (its buffers full) or the connection closed.
         #expect(Date() < deadline || connection.trySend(requests) ?? 0 == 0, "still reading after \(sent) bytes")
-        #expect(try RawConnection(port: fixture.server.port).exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
+        #expect(try await RawConnection(port: fixture.server.port).exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
         await fixture.server.stop()
     }
 
@@ -116,7 +116,7 @@ struct ConnectionBoundsTests {
         let fixture = try await Fixture.start(["--access-log-rate", "5"])
         let connection = try RawConnection(port: fixture.server.port)
         for _ in 0..<60 {
-            #expect(connection.exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
+            #expect(await connection.exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
         }
         #expect(await fixture.server.waitForOutput("dropped=", timeout: 5))
         let lines = fixture.server.stderr.split(separator: "\n")
@@ -126,7 +126,7 @@ struct ConnectionBoundsTests {
         }.reduce(0, +)
         #expect(written <= 15, "\(written) lines written at a cap of 5 a second")
         #expect(written + dropped == 60 || dropped > 0)
-        let metrics = connection.exchange("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n")
+        let metrics = await connection.exchange("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(metrics.body.contains("tokend_access_log_lines_dropped_total"))
         await fixture.server.stop()
     }
@@ -147,7 +147,7 @@ struct ConnectionBoundsTests {
         #expect(logged >= 1 && logged <= 4, "\(logged) accept-failure lines in about 2.5 s")
         for connection in held { connection.close() }
         try await Task.sleep(for: .milliseconds(500))
-        let metrics = try RawConnection(port: server.port).exchange("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n", timeout: 5)
+        let metrics = try await RawConnection(port: server.port).exchange("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n", timeout: 5)
         #expect(metrics.status == 200)
         let backoffs = metrics.body.split(separator: "\n").first { $0.hasPrefix("tokend_accept_backoffs_total") }
         #expect((backoffs?.split(separator: " ").last.flatMap { Double($0) } ?? 0) > 0)

@@ -11,14 +11,14 @@ struct ConnectionTimeoutTests {
         try await Task.sleep(for: .milliseconds(200))
         let started = Date()
         let third = try RawConnection(port: fixture.server.port)
-        #expect(third.read(timeout: 3).closed, "a third connection from one address was kept")
+        #expect(await third.read(timeout: 3).closed, "a third connection from one address was kept")
         #expect(Date().timeIntervalSince(started) < 2.5)
         // The held ones still work, and a slot freed is a slot available.
-        #expect(held[0].exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
+        #expect(await held[0].exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
         held[1].close()
         try await Task.sleep(for: .milliseconds(300))
         let freed = try RawConnection(port: fixture.server.port)
-        let metrics = freed.exchange("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n")
+        let metrics = await freed.exchange("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(metrics.status == 200)
         #expect(metrics.body.contains(#"tokend_connections_refused_total{reason="per_address"} 1"#))
         await fixture.server.stop()
@@ -34,16 +34,16 @@ struct ConnectionTimeoutTests {
             slow.send("X-A: b\r\n")
             try await Task.sleep(for: .milliseconds(200))
         }
-        #expect(silent.read(timeout: 3).closed)
-        #expect(slow.read(timeout: 3).closed)
+        #expect(await silent.read(timeout: 3).closed)
+        #expect(await slow.read(timeout: 3).closed)
         // Each read waits at most 3 s: closed within it means the server closed them (without
         // the header timeout both would still be open). No wall-clock bound beyond that: CI is busy.
         // A kept-alive connection gets the same time for its next head, then is closed.
         let kept = try RawConnection(port: fixture.server.port)
-        #expect(kept.exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
-        #expect(kept.read(timeout: 3).closed)
+        #expect(await kept.exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
+        #expect(await kept.read(timeout: 3).closed)
         // A prompt client is unaffected.
-        #expect(try RawConnection(port: fixture.server.port).exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
+        #expect(try await RawConnection(port: fixture.server.port).exchange("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status == 200)
         await fixture.server.stop()
     }
 

@@ -31,9 +31,9 @@ import TokenCore
     }
 
     @Test func withPostgresStoppedReadinessAnswersAtOnceAndMintsFailFastUntilItIsBack() async throws {
-        let postgres = try PostgresServer()  // a server of its own: this test stops it
+        let postgres = try await PostgresServer.make()  // a server of its own: this test stops it
         defer { postgres.stop() }
-        let fixture = try SharedStateFixture(postgres: postgres)
+        let fixture = try await SharedStateFixture.make(postgres: postgres)
         let a = try await fixture.start("a", ["--database-timeout", "2"])
         #expect(try await HTTPTestClient.send("GET", a.baseURL + "/readyz").status == 200)
         #expect(try await Self.metric(a.baseURL, #"tokend_dependency_up{dependency="postgresql"}"#).map(Double.init) == 1)
@@ -85,18 +85,23 @@ import TokenCore
     /// Reads go on, writes wait: `LOCK TABLE tokend_audit IN EXCLUSIVE MODE`. Readiness sees it
     /// (the probe takes the write lock of every table a request writes) and says so.
     @Test func aWriteLockOnTheAuditTableMakesReadinessFalse() async throws {
-        let fixture = try SharedStateFixture()
+        let fixture = try await SharedStateFixture.make()
         let a = try await fixture.start("a")
         #expect(try await HTTPTestClient.send("GET", a.baseURL + "/readyz").status == 200)
-        let lock = try fixture.postgres.psqlInBackground("BEGIN; LOCK TABLE tokend_audit IN EXCLUSIVE MODE; SELECT pg_sleep(8); COMMIT;",
+        let lock = try fixture.postgres.psqlInBackground("BEGIN; LOCK TABLE tokend_audit IN EXCLUSIVE MODE; SELECT pg_sleep(12); COMMIT;",
                                                          database: fixture.databaseName)
         defer { if lock.isRunning { lock.terminate() } }
         // The probe's lock wait is 1 s, once a second: a few seconds at most.
         let noticed = try await SharedControlTests.secondsUntil(limit: 10) { try await HTTPTestClient.send("GET", a.baseURL + "/readyz").status == 503 }
         #expect(try unwrap(noticed) <= 6)
-        let (ready, seconds) = try await Self.timed { try await HTTPTestClient.send("GET", a.baseURL + "/readyz") }
-        #expect(seconds < 1.8 && ready.text.contains("lock"), "\(seconds) s: \(ready.text)")
-        lock.waitUntilExit()
+        // Answered from memory while the lock holds: judged as the other "at once" answers are,
+        // by the median of a few (one answer alone can wait seconds for a core in this suite).
+        var answers: [(HTTPResult, Double)] = []
+        for _ in 0..<5 { answers.append(try await Self.timed { try await HTTPTestClient.send("GET", a.baseURL + "/readyz") }) }
+        Self.expectAtOnce(answers.map(\.1), "/readyz under a write lock")
+        #expect(answers.allSatisfy { $0.0.status == 503 && $0.0.text.contains("lock") }, "\(answers.map(\.0.text))")
+        // Waited for without holding a thread of the pool the other tests run on.
+        while lock.isRunning { try await Task.sleep(for: .milliseconds(50)) }
         let cleared = try await SharedControlTests.secondsUntil(limit: 10) { try await HTTPTestClient.send("GET", a.baseURL + "/readyz").status == 200 }
         #expect(cleared != nil)
         #expect(try await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).status == 200)
@@ -105,7 +110,7 @@ import TokenCore
 
     /// An answer that waiting will not change stops `serve` at once, with the server's reason.
     @Test func aRoleWithoutRightsOnAnEmptyDatabaseStopsServeAtOnce() async throws {
-        let fixture = try SharedStateFixture()
+        let fixture = try await SharedStateFixture.make()
         let role = "norights_\(UUID().uuidString.prefix(8).lowercased())"
         _ = try fixture.sql("CREATE ROLE \(role) LOGIN PASSWORD 'norights-password-1'")
         _ = try fixture.sql("REVOKE CREATE ON SCHEMA public FROM PUBLIC")

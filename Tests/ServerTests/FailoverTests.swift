@@ -32,9 +32,9 @@ import TokenCore
     }
 
     @Test func aPromotedStandbyIsFoundAndHoldsEveryAnsweredToken() async throws {
-        let primary = try PostgresServer()
+        let primary = try await PostgresServer.make()
         defer { primary.stop() }
-        let standby = try PostgresServer(standbyOf: primary)
+        let standby = try await PostgresServer.makeStandby(of: primary)
         defer { standby.stop() }
         try primary.waitForSynchronousStandby()
         try primary.psql("CREATE DATABASE failover")
@@ -126,9 +126,9 @@ import TokenCore
     /// tokens were answered 200 and have no record there; the instance, which committed them,
     /// finds its chain shorter and continues it after an `audit.cut` record that counts them.
     @Test func anAsynchronousStandbyLosesItsLastCommitsAndTheChainCountsThem() async throws {
-        let primary = try PostgresServer()
+        let primary = try await PostgresServer.make()
         defer { primary.stop() }
-        let standby = try PostgresServer(standbyOf: primary)
+        let standby = try await PostgresServer.makeStandby(of: primary)
         defer { standby.stop() }
         try primary.psql("CREATE DATABASE failover")
         let both = PostgresServer.url(hosts: [primary, standby], database: "failover", query: "sslmode=disable&connect_timeout=2")

@@ -37,7 +37,7 @@ struct ReloadTests {
         fixture.server.signal(SIGHUP)
         fixture.server.signal(SIGHUP)
         for _ in 0..<5 {
-            let probe = try RawConnection(port: fixture.server.port).exchange("GET /readyz HTTP/1.1\r\nHost: a\r\n\r\n", timeout: 2)
+            let probe = try await RawConnection(port: fixture.server.port).exchange("GET /readyz HTTP/1.1\r\nHost: a\r\n\r\n", timeout: 2)
             #expect(probe.status == 200, "readiness probe: \(probe.text.prefix(200))")
             try await Task.sleep(for: .milliseconds(100))
         }

@@ -37,7 +37,7 @@ import TokenCore
     }
 
     @Test func aRevocationAndABlockOnOneReplicaHoldOnTheOtherWithinASecond() async throws {
-        let fixture = try SharedStateFixture(secrets: ControlHTTPTests.secrets)
+        let fixture = try await SharedStateFixture.make(secrets: ControlHTTPTests.secrets)
         let a = try await fixture.start("a")
         let b = try await fixture.start("b")
         let token = try unwrap(try await Self.mint(a.baseURL).token)
@@ -86,7 +86,7 @@ import TokenCore
     @Test func aQuotaHammeredThroughBothReplicasAdmitsExactlyItsCountAndSurvivesRestarts() async throws {
         let secrets = ControlHTTPTests.secrets.replacingOccurrences(of: "quota = \"5/day\"\nidentity_quota = \"2/day\"",
                                                                     with: "quota = \"40/day\"\nidentity_quota = \"3/day\"")
-        let fixture = try SharedStateFixture(secrets: secrets)
+        let fixture = try await SharedStateFixture.make(secrets: secrets)
         let servers = [try await fixture.start("a"), try await fixture.start("b")]
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for index in 0..<120 {
@@ -98,7 +98,7 @@ import TokenCore
         #expect(statuses.count { $0 == 429 } == 80)
 
         // The per-identity quota counts across replicas too: 3 for one identity, whichever serves it.
-        let fresh = try SharedStateFixture(postgres: fixture.postgres, secrets: secrets)
+        let fresh = try await SharedStateFixture.make(postgres: fixture.postgres, secrets: secrets)
         let pair = [try await fresh.start("c"), try await fresh.start("d")]
         let zoe = try await withThrowingTaskGroup(of: Int.self) { group in
             for index in 0..<30 {
@@ -129,9 +129,9 @@ import TokenCore
     /// With the database down: a change or a quota count cannot be shared, so it is refused (503)
     /// and nothing changes; introspection and the block check go on from memory.
     @Test func withTheDatabaseDownChangesAndQuotaMintsFailClosedAndIntrospectionGoesOn() async throws {
-        let postgres = try PostgresServer()  // a server of its own: this test stops it
+        let postgres = try await PostgresServer.make()  // a server of its own: this test stops it
         defer { postgres.stop() }
-        let fixture = try SharedStateFixture(postgres: postgres, secrets: ControlHTTPTests.secrets)
+        let fixture = try await SharedStateFixture.make(postgres: postgres, secrets: ControlHTTPTests.secrets)
         let a = try await fixture.start("a", ["--database-timeout", "1"])
         let token = try unwrap(try await Self.mint(a.baseURL).token)
         #expect(try await Self.post(a.baseURL, "/v1/identities/block", key: ControlHTTPTests.adminKey, json: #"{"identity":"mallory"}"#).status == 200)
@@ -154,7 +154,7 @@ import TokenCore
     /// What no longer matters is deleted: expired revocations, blocks an unblock lifted, the
     /// counts of ended windows (a replica purges at its first poll, then once a minute).
     @Test func theSharedTablesArePurged() async throws {
-        let fixture = try SharedStateFixture(secrets: ControlHTTPTests.secrets)
+        let fixture = try await SharedStateFixture.make(secrets: ControlHTTPTests.secrets)
         let first = try await fixture.start("a")
         await first.stop()  // the schema exists now
         let now = WallClock.now()
@@ -182,7 +182,7 @@ import TokenCore
     }
 
     @Test func aFullSharedPerIdentityTableFailsClosed() async throws {
-        let fixture = try SharedStateFixture(secrets: ControlHTTPTests.secrets)
+        let fixture = try await SharedStateFixture.make(secrets: ControlHTTPTests.secrets)
         let a = try await fixture.start("a", ["--identity-quota-capacity", "2"])
         let b = try await fixture.start("b", ["--identity-quota-capacity", "2"])
         #expect(try await Self.mint(a.baseURL, key: ControlHTTPTests.quotaKey, identity: "p").status == 200)

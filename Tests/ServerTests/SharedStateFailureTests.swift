@@ -10,9 +10,9 @@ import TokenCore
 struct SharedStateFailureTests {
     @Test func postgresStoppedUnderLoadMeans503AndNoTokenThenRecoveryWithoutRestart() async throws {
         // A server of its own: this test stops it.
-        let postgres = try PostgresServer()
+        let postgres = try await PostgresServer.make()
         defer { postgres.stop() }
-        let fixture = try SharedStateFixture(postgres: postgres, secrets: SampleSecrets.unlimitedToml)
+        let fixture = try await SharedStateFixture.make(postgres: postgres, secrets: SampleSecrets.unlimitedToml)
         let a = try await fixture.start("a", ["--database-timeout", "1"])
         let base = a.baseURL
         let tally = Tally()
@@ -84,7 +84,7 @@ struct SharedStateFailureTests {
     }
 
     @Test func thePasswordNeverAppearsInErrors() async throws {
-        let postgres = try PostgresServer.shared.get()
+        let postgres = try await PostgresServer.sharedServer()
         let wrong = postgres.url(database: "postgres").replacingOccurrences(of: "@127", with: "x@127")
         let migrate = try Executables.run(Executables.tokend, ["db", "migrate", "--database", wrong])
         #expect(migrate.status == 2)
@@ -101,13 +101,13 @@ struct SharedStateFailureTests {
     }
 
     @Test func tlsToPostgresAsTheURLAsks() async throws {
-        let postgres = try PostgresServer.shared.get()
+        let postgres = try await PostgresServer.sharedServer()
         let verified = try postgres.makeDatabase(query: "sslmode=verify-full&sslrootcert=\(postgres.certificatePath)")
         let ok = try Executables.run(Executables.tokend, ["db", "migrate", "--database", verified])
         #expect(ok.status == 0, "\(ok.stderr)")
         // The server's session is encrypted: PostgreSQL says so for the connection that asks (in
         // this test's database: other suites run instances named "a" on the same server).
-        let fixture = try SharedStateFixture(query: "sslmode=require")
+        let fixture = try await SharedStateFixture.make(query: "sslmode=require")
         let a = try await fixture.start("a")
         #expect(try await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).status == 200)
         let encrypted = try fixture.sql("SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'tokend/a' AND a.datname = '\(fixture.databaseName)'")
@@ -119,8 +119,8 @@ struct SharedStateFailureTests {
         #expect(refused.status == 2, "\(refused.stdout)")
     }
 
-    @Test func dbMigrateCreatesUpgradesAndRefusesANewerSchema() throws {
-        let fixture = try SharedStateFixture()
+    @Test func dbMigrateCreatesUpgradesAndRefusesANewerSchema() async throws {
+        let fixture = try await SharedStateFixture.make()
         let first = try fixture.tokend(["db", "migrate"])
         #expect(first.status == 0 && first.stdout.contains("from version 0 to 5"), "\(first.stdout)\(first.stderr)")
         let second = try fixture.tokend(["db", "migrate"])
@@ -148,7 +148,7 @@ struct SharedStateFailureTests {
     /// A chain edited to end at seq Int64.max: mints are refused (503) and /readyz says why; the
     /// process does not trap on the next seq.
     @Test func anAuditHeadAtTheEndOfTheRangeIsRefusedNotACrash() async throws {
-        let fixture = try SharedStateFixture()
+        let fixture = try await SharedStateFixture.make()
         #expect(try fixture.tokend(["db", "migrate"]).status == 0)
         _ = try fixture.sql("INSERT INTO tokend_audit (instance, seq, line) VALUES ('a', 9223372036854775807, 'x')")
         let a = try await fixture.start("a")
@@ -162,7 +162,7 @@ struct SharedStateFailureTests {
 
     /// Migrated by an administrator, served by a role that may only read and write rows.
     @Test func aServingRoleWithoutDDLRightsServesAMigratedSchema() async throws {
-        let fixture = try SharedStateFixture(secrets: ControlHTTPTests.secrets)
+        let fixture = try await SharedStateFixture.make(secrets: ControlHTTPTests.secrets)
         #expect(try fixture.tokend(["db", "migrate"]).status == 0)
         let role = "app_\(UUID().uuidString.prefix(8).lowercased())"
         _ = try fixture.sql("CREATE ROLE \(role) LOGIN PASSWORD 'app-password-123'")

@@ -17,6 +17,13 @@ struct SharedStateFixture {
         secretsPath = try directory.write("secrets.toml", secrets)
     }
 
+    /// `init`, with the shared server waited for off the cooperative pool (its first use makes
+    /// the cluster): what an async test calls.
+    static func make(postgres: PostgresServer? = nil, secrets: String = SampleSecrets.toml, query: String = "sslmode=disable") async throws -> SharedStateFixture {
+        let server = if let postgres { postgres } else { try await PostgresServer.sharedServer() }
+        return try SharedStateFixture(postgres: server, secrets: secrets, query: query)
+    }
+
     /// Over a database that exists already (a promoted standby's, say).
     init(postgres: PostgresServer, databaseURL: String, secrets: String = SampleSecrets.toml) throws {
         self.postgres = postgres

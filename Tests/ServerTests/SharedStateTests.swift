@@ -9,7 +9,7 @@ import TokenCore
 @Suite(.serialized)
 struct SharedStateTests {
     @Test func aSignatureAcceptedByOneInstanceIsRefusedByEveryOther() async throws {
-        let fixture = try SharedStateFixture()
+        let fixture = try await SharedStateFixture.make()
         let a = try await fixture.start("a")
         let b = try await fixture.start("b")
         // The same signed request (same signature, same nonce) sent to A, then to B.
@@ -38,7 +38,7 @@ struct SharedStateTests {
     /// Until revocations, blocks and quotas are shared, a replica refuses to hold them alone.
     @Test func aCallersRateLimitHoldsAcrossInstances() async throws {
         let secrets = SampleSecrets.toml.replacingOccurrences(of: "rate_limit = 50", with: "rate_limit = 10")
-        let fixture = try SharedStateFixture(secrets: secrets)
+        let fixture = try await SharedStateFixture.make(secrets: secrets)
         let servers = [try await fixture.start("a"), try await fixture.start("b")]
         let started = ContinuousClock.now
         let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
@@ -68,7 +68,7 @@ struct SharedStateTests {
     }
 
     @Test func aThrottledSignedRequestIsNotSpentInTheSharedLedger() async throws {
-        let fixture = try SharedStateFixture(secrets: SampleSecrets.toml.replacingOccurrences(of: "rate_limit = 50", with: "rate_limit = 0.5"))
+        let fixture = try await SharedStateFixture.make(secrets: SampleSecrets.toml.replacingOccurrences(of: "rate_limit = 50", with: "rate_limit = 0.5"))
         let a = try await fixture.start("a")
         try await expectThrottledSignatureIsNotSpent(base: a.baseURL)
         await a.stop()
@@ -76,7 +76,7 @@ struct SharedStateTests {
     }
 
     @Test func everyAnsweredTokenSurvivesKill9AndTheChainContinuesAfterRestart() async throws {
-        let fixture = try SharedStateFixture(secrets: SampleSecrets.unlimitedToml)
+        let fixture = try await SharedStateFixture.make(secrets: SampleSecrets.unlimitedToml)
         let a = try await fixture.start("a")
         let answered = Counter()
         let tokens = try await withThrowingTaskGroup(of: [String].self) { group in
@@ -115,7 +115,7 @@ struct SharedStateTests {
     }
 
     @Test func twoInstancesStartedTogetherOnAnEmptyDatabaseBothBecomeReady() async throws {
-        let fixture = try SharedStateFixture()
+        let fixture = try await SharedStateFixture.make()
         let (secrets, url) = (fixture.secretsPath, fixture.databaseURL)
         async let first = SharedStateFixture.start("a", secretsPath: secrets, databaseURL: url)
         async let second = SharedStateFixture.start("b", secretsPath: secrets, databaseURL: url)
@@ -129,7 +129,7 @@ struct SharedStateTests {
     }
 
     @Test func exportPrintsAChainThatVerifiesAsAFileAndTamperingIsNamed() async throws {
-        let fixture = try SharedStateFixture()
+        let fixture = try await SharedStateFixture.make()
         let a = try await fixture.start("a")
         for _ in 0..<5 { #expect(try await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).status == 200) }
         await a.stop()
@@ -156,7 +156,7 @@ struct SharedStateTests {
     /// Tamper evidence in the database: each way of cutting or moving records is named, against
     /// the heads the instances logged (`--heads`) and the instance each record names.
     @Test func tamperingWithTheDatabaseChainsIsCaughtAgainstTheLoggedHeads() async throws {
-        let fixture = try SharedStateFixture()
+        let fixture = try await SharedStateFixture.make()
         var logs: [String] = []
         for (name, count) in [("a", 5), ("b", 3)] {
             let server = try await fixture.start(name, ["--audit-head-interval", "0.2"])
@@ -194,7 +194,7 @@ struct SharedStateTests {
     /// shorter than its heartbeat kept, and it says so — an `audit.cut` record, a log line and a
     /// metric — before it continues.
     @Test func aChainCutWhileTheInstanceWasAwayIsRecordedNotContinuedSilently() async throws {
-        let fixture = try SharedStateFixture()
+        let fixture = try await SharedStateFixture.make()
         let first = try await fixture.start("a")
         for _ in 0..<5 { #expect(try await HTTPTestClient.mint(first.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).status == 200) }
         let beat = try await SharedControlTests.secondsUntil {
@@ -219,7 +219,7 @@ struct SharedStateTests {
     }
 
     @Test func theFileLogBesideTheDatabaseGetsEveryRecordToo() async throws {
-        let fixture = try SharedStateFixture()
+        let fixture = try await SharedStateFixture.make()
         let path = fixture.directory.url.appendingPathComponent("audit.jsonl").path
         let a = try await fixture.start("a", ["--audit-log", path])
         for _ in 0..<3 { #expect(try await HTTPTestClient.mint(a.baseURL, apiKey: SampleSecrets.apiKey, body: #"{"identity":"alice"}"#).status == 200) }

@@ -33,7 +33,7 @@ struct ShutdownTests {
         #expect(fixture.server.process.isRunning, "exited before its request in flight was answered")
 
         // The request in flight finishes, with its token, and its connection then closes.
-        let answer = inFlight.exchange(String(body.dropFirst(5)), timeout: 5)
+        let answer = await inFlight.exchange(String(body.dropFirst(5)), timeout: 5)
         #expect(answer.status == 200)
         #expect(answer.body.contains(#""identity":"inflight""#))
         #expect(answer.header("Connection") == "close")

@@ -2,7 +2,9 @@ import Foundation
 
 /// A plain TCP connection to a test server, for what an HTTP client library will not send: a
 /// request without Host, two Host fields, HTTP/1.0, a head that never ends, garbage.
-public final class RawConnection {
+public final class RawConnection: @unchecked Sendable {
+    // @unchecked: a connection is used by one test at a time; its reads run off the pool
+    // (`offThePool`) but are awaited, never overlapped.
     private let descriptor: Int32
     private var isOpen = true
 
@@ -58,7 +60,13 @@ public final class RawConnection {
     }
 
     /// What the server sends within `timeout` seconds, and whether it closed the connection.
-    public func read(timeout: Double = 3, until done: (String) -> Bool = { _ in false }) -> (text: String, closed: Bool) {
+    /// Waited for off the cooperative pool: a read may take its whole timeout, and a test
+    /// blocking a pool thread that long stalls the tests that share it.
+    public func read(timeout: Double = 3, until done: @escaping @Sendable (String) -> Bool = { _ in false }) async -> (text: String, closed: Bool) {
+        (try? await offThePool { self.readBlocking(timeout: timeout, until: done) }) ?? ("", false)
+    }
+
+    private func readBlocking(timeout: Double, until done: (String) -> Bool) -> (text: String, closed: Bool) {
         var received: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -75,9 +83,9 @@ public final class RawConnection {
     }
 
     /// Sends `request` and reads one whole answer (head and a Content-Length body).
-    public func exchange(_ request: String, timeout: Double = 3) -> RawResponse {
+    public func exchange(_ request: String, timeout: Double = 3) async -> RawResponse {
         send(request)
-        let (text, closed) = read(timeout: timeout) { RawResponse($0).isComplete }
+        let (text, closed) = await read(timeout: timeout) { RawResponse($0).isComplete }
         return RawResponse(text, closed: closed)
     }
 }

@@ -43,8 +43,12 @@ public final class ServerProcess: @unchecked Sendable {
         // suite's load: `_dispatch_event_loop_drain`, a bad pointer).
         Self.drain(out.fileHandleForReading) { [weak self] data in self?.lock.withLock { self?.stdoutData.append(data) } }
         Self.drain(err.fileHandleForReading) { [weak self] data in self?.lock.withLock { self?.stderrData.append(data) } }
+        // What the server printed is read after every wake-up, before the deadline is judged:
+        // a test whose task was not scheduled for a while (the suite's blocking set-up, a
+        // PostgreSQL initdb on a cold machine, can hold both cooperative threads for seconds)
+        // must not fail a server that announced itself in time.
         let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
+        while true {
             let output = stdout
             if let announced = output.range(of: "listening on "),
                let range = output[announced.upperBound...].range(of: "://127.0.0.1:") {
@@ -54,7 +58,7 @@ public final class ServerProcess: @unchecked Sendable {
                     return
                 }
             }
-            if !process.isRunning { break }
+            if !process.isRunning || Date() >= deadline { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         process.terminate()
@@ -125,11 +129,11 @@ public final class ServerProcess: @unchecked Sendable {
     /// Waits until `text` appears in the combined output.
     public func waitForOutput(_ text: String, timeout: Double = 10) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if stdout.contains(text) || stderr.contains(text) { return true }
+        while true {
+            if stdout.contains(text) || stderr.contains(text) { return true }  // checked after every wake-up, as above
+            if Date() >= deadline { return false }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        return false
     }
 
     deinit {

@@ -12,8 +12,8 @@ struct PostgresStateTests {
     let postgres: PostgresServer
     let url: DatabaseURL
 
-    init() throws {
-        postgres = try PostgresServer.shared.get()
+    init() async throws {
+        postgres = try await PostgresServer.sharedServer()
         url = try DatabaseURL(try postgres.makeDatabase())
     }
 
